@@ -208,6 +208,10 @@ def _is_caption(line: str, rules: _Rules) -> bool:
     )
 
 
+def _unclosed(line: str) -> bool:
+    return line.count("（") + line.count("(") > line.count("）") + line.count(")")
+
+
 def _units(block_lines: list[str]) -> list[tuple[str, bool]]:
     """Non-blank lines with a flag "follows a blank line", captions removed."""
     rules = _rules()
@@ -216,6 +220,12 @@ def _units(block_lines: list[str]) -> list[tuple[str, bool]]:
     for raw in block_lines:
         line = raw.strip()
         if not line:
+            blank = True
+            continue
+        if units and not blank and _unclosed(units[-1][0]) and _is_caption(units[-1][0] + line, rules):
+            # A caption broken over two lines inside its parentheses (2026 chapter 8:
+            # …戦略核演習を実施（2025年10月 / 提供：… / アフロ）).
+            units.pop()
             blank = True
             continue
         if _is_caption(line, rules):
@@ -326,7 +336,9 @@ def _parse_block(block: _Block, label: str, chapter_id: str) -> Chapter:
                 # Recommendations written as plain paragraphs (2026 chapter 2).
                 recommendation_texts.extend(paragraphs)
                 paragraphs = []
-        if draft.heading is None and not paragraphs:
+        if not paragraphs:
+            # A heading with nothing under it (a 提言 heading whose bullets became
+            # recommendations) is not a section of the body.
             continue
         sections.append(
             Section(
