@@ -1,0 +1,114 @@
+"""Topics: which subjects a chapter touches, and what a `--chapter` selector picks.
+
+Takes chapters (and the topic table in data/topics.toml); returns topic keys. A selector is a
+topic key (`us`), a chapter number of the new edition (`3`), or free text matched fuzzily
+against chapter titles (`台湾`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from outlook_diff.datafiles import load_table
+from outlook_diff.errors import OutlookDiffError
+from outlook_diff.model import Chapter
+from outlook_diff.normalize import normalize
+
+
+@dataclass(frozen=True)
+class Topic:
+    key: str
+    label: str
+    keywords: tuple[str, ...]
+    front_matter: bool
+
+
+@cache
+def topics() -> tuple[Topic, ...]:
+    table = load_table("topics.toml")
+    return tuple(
+        Topic(
+            key=key,
+            label=entry["label"],
+            keywords=tuple(normalize(k) for k in entry["keywords"]),
+            front_matter=bool(entry.get("front_matter", False)),
+        )
+        for key, entry in table["topic"].items()
+    )
+
+
+def _thresholds() -> tuple[float, float]:
+    table = load_table("topics.toml")
+    return float(table["min_hits_per_10k"]), float(table["min_share_of_top"])
+
+
+def chapter_topics(chapter: Chapter) -> tuple[str, ...]:
+    """Topic keys of a chapter, from its own title and text, in the table's order."""
+    title = normalize(chapter.title)
+    body = normalize(chapter.text + "".join(r.text for r in chapter.recommendations))
+    length = max(len(body), 1)
+    rates = {t.key: sum(body.count(k) for k in t.keywords) * 10_000 / length for t in topics()}
+    top = max(rates.values(), default=0.0)
+    min_rate, min_share = _thresholds()
+    found: list[str] = []
+    for topic in topics():
+        rate = rates[topic.key]
+        if (
+            (topic.front_matter and chapter.kind == "front")
+            or any(k in title for k in topic.keywords)
+            or (rate >= min_rate and rate >= min_share * top)
+        ):
+            found.append(topic.key)
+    return tuple(found)
+
+
+@dataclass(frozen=True)
+class Selector:
+    """One `--chapter` value, resolved: a topic key, a new-edition chapter number, or a title."""
+
+    raw: str
+    topic: str | None = None
+    number: int | None = None
+    text: str | None = None
+
+    def describe(self) -> str:
+        if self.topic:
+            return f"topic {self.topic}"
+        if self.number is not None:
+            return f"chapter {self.number}"
+        return f"title ~ {self.text}"
+
+
+def parse_selector(raw: str) -> Selector:
+    value = raw.strip()
+    keys = {t.key for t in topics()}
+    if value.lower() in keys:
+        return Selector(raw, topic=value.lower())
+    if value.isdigit():
+        return Selector(raw, number=int(value))
+    if value.isascii():
+        valid = ", ".join(sorted(keys))
+        raise OutlookDiffError(
+            f"unknown --chapter {value!r}: use a topic key ({valid}), "
+            "a chapter number of the new edition, or words from a chapter title"
+        )
+    return Selector(raw, text=value)
+
+
+def title_matches(selector_text: str, chapter: Chapter) -> bool:
+    """Free text against a chapter title: substring, or a close fuzzy match."""
+    from rapidfuzz import fuzz
+
+    needle = normalize(selector_text)
+    titles = [normalize(chapter.title)] + ([normalize(chapter.toc_title)] if chapter.toc_title else [])
+    return any(needle in t or fuzz.partial_ratio(needle, t) >= 85 for t in titles)
+
+
+def selects(selector: Selector, chapter: Chapter, new_label: str) -> bool:
+    """Whether a chapter (of either edition) is selected on its own merits."""
+    if selector.topic:
+        return selector.topic in chapter_topics(chapter)
+    if selector.number is not None:
+        return chapter.number == selector.number and chapter.id.startswith(f"{new_label}/")
+    return title_matches(selector.text or "", chapter)
