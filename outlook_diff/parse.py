@@ -34,6 +34,7 @@ class _Rules:
     caption: re.Pattern[str]
     caption_max: int
     paragraph_end: tuple[str, ...]
+    no_sentence_start: str
     footnote: re.Pattern[str]
     url_line: re.Pattern[str]
     byline_role: re.Pattern[str]
@@ -53,6 +54,7 @@ def _rules() -> _Rules:
         caption=re.compile(t["caption_credit"]),
         caption_max=int(t["caption_max_chars"]),
         paragraph_end=tuple(t["paragraph_end"]),
+        no_sentence_start=str(t["no_sentence_start"]),
         footnote=re.compile(t["footnote"]),
         url_line=re.compile(t["url_line"]),
         byline_role=re.compile(t["byline_role"]),
@@ -315,14 +317,24 @@ def _parse_block(block: _Block, label: str, chapter_id: str) -> Chapter:
                 # A bullet that runs on to a new line without a marker (2026 chapter 6).
                 draft.bullets[-1] += line
                 continue
-        if (
-            draft.paragraphs
-            and not draft.paragraphs[-1].endswith(rules.paragraph_end)
-            and not draft.bullets
-        ):
-            # Cut by a page break or a photo caption: the paragraph continues here.
-            draft.paragraphs[-1] += line
-            continue
+        if draft.paragraphs and not draft.bullets:
+            previous = draft.paragraphs[-1]
+            if not previous.endswith(rules.paragraph_end):
+                # Cut by a page break or a photo caption: the paragraph continues here.
+                draft.paragraphs[-1] += line
+                continue
+            if line[0] in rules.no_sentence_start:
+                # No sentence starts with a particle or an inflection: this continues the
+                # paragraph before (2026 chapter 2: …232条（安全保障） / に基づき…). When the
+                # extraction also closed the sentence at the page break (限定的である。 /
+                # るとみられる。), that 。 is the extraction's, not the author's.
+                if previous.endswith("。"):
+                    previous = previous[:-1]
+                    if previous.endswith(line[0]):
+                        # …であ[る。] / [る]とみられる: the kana at the break is printed twice.
+                        previous = previous[:-1]
+                draft.paragraphs[-1] = previous + line
+                continue
         draft.paragraphs.append(line)
 
     sections: list[Section] = []

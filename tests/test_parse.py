@@ -218,7 +218,7 @@ def test_sentences_do_not_split_inside_quotes() -> None:
 
 def test_sentence_counts() -> None:
     assert sum(len(c.sentences()) for c in edition("2025").chapters) == 464
-    assert sum(len(c.sentences()) for c in edition("2026").chapters) == 258
+    assert sum(len(c.sentences()) for c in edition("2026").chapters) == 256
 
 
 def test_full_width_and_spaced_chapter_headings() -> None:
@@ -250,3 +250,11 @@ def test_text_without_chapters_falls_back_with_a_warning() -> None:
 def test_empty_text_is_an_error(text: str) -> None:
     with pytest.raises(OutlookDiffError, match="empty"):
         parse(text, source="x.txt")
+
+
+def test_sentence_closed_by_a_page_break_is_rejoined() -> None:
+    """Regression: 2026 chapter 2 printed 限定的である。 / caption / るとみられる。."""
+    ch02 = edition("2026").chapter("2026/ch02")
+    texts = [p.text for s in ch02.sections for p in s.paragraphs]
+    assert any("日本経済全体への影響は限定的であるとみられる。一方、産業別にみると" in t for t in texts)
+    assert not any(t.startswith("るとみられる") for t in texts)
