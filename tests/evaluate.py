@@ -1,0 +1,266 @@
+"""Measure outlook-diff against the hand-made labels in tests/data/eval (`make eval`).
+
+Runs the real pipeline (default embedder, on-disk cache) on the shipped 2025 and 2026 editions
+and prints precision and recall for the chapter alignment, recommendation fates, judgement
+pairs and themes. tests/test_eval.py asserts floors on the same numbers.
+
+Definitions (a "unit" is what a label names):
+- alignment: precision/recall of (old chapter, new chapter) links; dropped chapters likewise.
+- recommendations: for each labelled fate, the predicted status and counterpart. A matched
+  pair (kept/modified/moved) is correct when the counterpart is the labelled one; precision
+  and recall per status over the labelled items; "exact" = status and counterpart both right.
+- judgements: a labelled pair is found when the predicted pair of its 2025 sentence has its
+  2026 sentence; precision = labelled-pair 2025 sentences whose predicted partner is right,
+  among those given any partner; class accuracy over the found pairs. Labelled dropped/new
+  sentences: recall of predicting them as unpaired.
+- themes: recall of the labelled new/dropped/rising/fading terms in the predicted lists;
+  precision = predicted-and-labelled in the right list / predicted-and-labelled in any list.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tomllib
+from collections import Counter
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+LABELS = ROOT / "tests" / "data" / "eval"
+sys.path.insert(0, str(ROOT))
+
+from outlook_diff.compare import Options, compare  # noqa: E402
+from outlook_diff.editions import load_edition  # noqa: E402
+from outlook_diff.model import Edition  # noqa: E402
+from outlook_diff.normalize import normalize  # noqa: E402
+from outlook_diff.report import Report  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Score:
+    correct: int
+    predicted: int
+    gold: int
+
+    @property
+    def precision(self) -> float:
+        return self.correct / self.predicted if self.predicted else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.correct / self.gold if self.gold else 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "precision": round(self.precision, 3),
+            "recall": round(self.recall, 3),
+            "correct": self.correct,
+            "predicted": self.predicted,
+            "gold": self.gold,
+        }
+
+
+def _labels(name: str) -> dict[str, Any]:
+    with (LABELS / name).open("rb") as f:
+        return tomllib.load(f)
+
+
+@cache
+def editions() -> tuple[Edition, Edition]:
+    return load_edition("2025"), load_edition("2026")
+
+
+@cache
+def report() -> Report:
+    old, new = editions()
+    return compare(old, new, Options())
+
+
+def _chapter_id(edition: Edition, ref: int | str) -> str:
+    if isinstance(ref, int):
+        return f"{edition.label}/ch{ref:02d}"
+    for chapter in edition.chapters:
+        if chapter.kind == "front" and normalize(ref) in normalize(chapter.title):
+            return chapter.id
+    raise KeyError(ref)
+
+
+def evaluate_alignment() -> dict[str, Score]:
+    old, new = editions()
+    labels = _labels("alignment.toml")
+    gold_links: set[tuple[str, str]] = set()
+    for link in labels["link"]:
+        olds = [_chapter_id(old, r) for r in link.get("old", []) + link.get("old_front", [])]
+        news = [_chapter_id(new, r) for r in link.get("new", []) + link.get("new_front", [])]
+        gold_links |= {(o, n) for o in olds for n in news}
+    gold_dropped = {_chapter_id(old, d["old"]) for d in labels.get("dropped", [])}
+    predicted_links = {(o, n) for link in report().alignment for o in link.old for n in link.new}
+    predicted_dropped = {o for link in report().alignment if link.status == "dropped" for o in link.old}
+    return {
+        "links": Score(len(gold_links & predicted_links), len(predicted_links), len(gold_links)),
+        "dropped": Score(
+            len(gold_dropped & predicted_dropped), len(predicted_dropped), len(gold_dropped)
+        ),
+    }
+
+
+def _rec_key(edition: Edition, chapter: int, index: int, prefix: str) -> tuple[str, int]:
+    chapter_id = _chapter_id(edition, chapter)
+    rec = edition.chapter(chapter_id).recommendations[index - 1]
+    assert rec.text.startswith(prefix), (chapter_id, index, prefix, rec.text[:20])
+    return chapter_id, index
+
+
+def evaluate_recommendations() -> dict[str, Score]:
+    old, new = editions()
+    predicted_old: dict[tuple[str, int], tuple[str, tuple[str, int] | None]] = {}
+    predicted_new: dict[tuple[str, int], str] = {}
+    for fate in report().recommendations:
+        if fate.old is not None:
+            partner = (fate.new.chapter, fate.new.index) if fate.new else None
+            predicted_old[(fate.old.chapter, fate.old.index)] = (fate.status, partner)
+        elif fate.new is not None:
+            predicted_new[(fate.new.chapter, fate.new.index)] = fate.status
+
+    statuses = ("kept", "modified", "moved", "dropped", "new")
+    correct: Counter[str] = Counter()
+    predicted: Counter[str] = Counter()
+    gold: Counter[str] = Counter()
+    exact = matched_gold = matched_pred = matched_right = 0
+    items = _labels("recommendations.toml")["rec"]
+    for item in items:
+        status = item["status"]
+        gold[status] += 1
+        if status == "new":
+            key = _rec_key(new, item["new_chapter"], item["new_index"], item["new_prefix"])
+            got = predicted_new.get(key, "matched")
+            predicted[got] += 1
+            if got == "new":
+                correct["new"] += 1
+                exact += 1
+            continue
+        key = _rec_key(old, item["old_chapter"], item["old_index"], item["old_prefix"])
+        got_status, got_partner = predicted_old[key]
+        predicted[got_status] += 1
+        want_partner = (
+            _rec_key(new, item["new_chapter"], item["new_index"], item["new_prefix"])
+            if status in ("kept", "modified", "moved")
+            else None
+        )
+        if got_status == status:
+            correct[status] += 1
+        if got_status == status and got_partner == want_partner:
+            exact += 1
+        if want_partner is not None:
+            matched_gold += 1
+        if got_partner is not None:
+            matched_pred += 1
+            if got_partner == want_partner:
+                matched_right += 1
+    scores = {s: Score(correct[s], predicted[s], gold[s]) for s in statuses if gold[s] or predicted[s]}
+    scores["matched pairs"] = Score(matched_right, matched_pred, matched_gold)
+    scores["exact fate"] = Score(exact, len(items), len(items))
+    return scores
+
+
+def _find(quotes: list[tuple[str, str]], chapter_id: str, fragment: str) -> int | None:
+    needle = normalize(fragment)
+    for i, (cid, text) in enumerate(quotes):
+        if cid == chapter_id and needle in normalize(text):
+            return i
+    return None
+
+
+def evaluate_judgements() -> dict[str, Score]:
+    old, new = editions()
+    labels = _labels("judgements.toml")
+    pairs = report().judgements
+    partner_of_old: dict[str, tuple[str | None, str]] = {}
+    for p in pairs:
+        if p.old is not None:
+            partner_of_old[normalize(p.old.text)] = (normalize(p.new.text) if p.new else None, p.change)
+    unpaired_new = {normalize(p.new.text) for p in pairs if p.old is None and p.new is not None}
+
+    def sentence_of(edition: Edition, chapter: int | str, fragment: str) -> str | None:
+        chapter_id = _chapter_id(edition, chapter)
+        for s in edition.chapter(chapter_id).sentences():
+            if normalize(fragment) in normalize(s.text):
+                return normalize(s.text)
+        return None
+
+    found = given = right_class = 0
+    gold_pairs = labels.get("pair", [])
+    for item in gold_pairs:
+        o = sentence_of(old, item["old_chapter"], item["old_text"])
+        n = sentence_of(new, item["new_chapter"], item["new_text"])
+        partner, change = partner_of_old.get(o or "", (None, ""))
+        if partner is not None:
+            given += 1
+        if partner is not None and partner == n:
+            found += 1
+            if change == item["class"]:
+                right_class += 1
+    dropped_gold = labels.get("dropped", [])
+    dropped_right = sum(
+        1
+        for item in dropped_gold
+        if partner_of_old.get(sentence_of(old, item["old_chapter"], item["old_text"]) or "", ("x", ""))[0]
+        is None
+    )
+    new_gold = labels.get("new", [])
+    new_right = sum(
+        1 for item in new_gold if sentence_of(new, item["new_chapter"], item["new_text"]) in unpaired_new
+    )
+    return {
+        "pairs": Score(found, given, len(gold_pairs)),
+        "class (of found pairs)": Score(right_class, found, found),
+        "dropped": Score(dropped_right, len(dropped_gold), len(dropped_gold)),
+        "new": Score(new_right, len(new_gold), len(new_gold)),
+    }
+
+
+def evaluate_themes() -> dict[str, Score]:
+    themes = report().themes
+    lists = {
+        "new": {normalize(t.term) for t in themes.new},
+        "dropped": {normalize(t.term) for t in themes.dropped},
+        "rising": {normalize(t.term) for t in themes.rising},
+        "fading": {normalize(t.term) for t in themes.fading},
+    }
+    labels = _labels("themes.toml")
+    scores: dict[str, Score] = {}
+    labelled = {normalize(item["term"]): kind for kind in lists for item in labels.get(kind, [])}
+    for kind, predicted in lists.items():
+        gold = {term for term, k in labelled.items() if k == kind}
+        predicted_labelled = {t for t in predicted if t in labelled}
+        scores[kind] = Score(len(gold & predicted), len(predicted_labelled), len(gold))
+    return scores
+
+
+def evaluate() -> dict[str, dict[str, Score]]:
+    return {
+        "alignment": evaluate_alignment(),
+        "recommendations": evaluate_recommendations(),
+        "judgements": evaluate_judgements(),
+        "themes": evaluate_themes(),
+    }
+
+
+def main() -> None:
+    results = evaluate()
+    for area, scores in results.items():
+        print(f"{area}:")
+        for name, score in scores.items():
+            print(
+                f"  {name:24} precision {score.precision:5.2f}  recall {score.recall:5.2f}"
+                f"   ({score.correct} right of {score.predicted} predicted, {score.gold} labelled)"
+            )
+    if "--json" in sys.argv:
+        print(json.dumps({a: {k: v.to_dict() for k, v in s.items()} for a, s in results.items()}))
+
+
+if __name__ == "__main__":
+    main()
