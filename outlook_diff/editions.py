@@ -1,0 +1,68 @@
+"""Where an edition comes from: a shipped label (`2025`) or a path, read and parsed.
+
+Takes what the user typed for OLD or NEW; returns a parsed `Edition`. The shipped editions and
+their metadata are listed in data/editions.toml.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
+
+from outlook_diff.datafiles import data_path, load_table
+from outlook_diff.model import Edition
+
+DEFAULT_MAX_SIZE = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ShippedEdition:
+    label: str
+    file: str
+    title: str
+    subtitle: str
+    title_en: str
+    publisher: str
+    published: str
+    language: str
+    source: str
+
+    @property
+    def path(self) -> Path:
+        return data_path(self.file)
+
+
+@cache
+def shipped_editions() -> tuple[ShippedEdition, ...]:
+    return tuple(ShippedEdition(**entry) for entry in load_table("editions.toml")["edition"])
+
+
+def shipped(label: str) -> ShippedEdition | None:
+    return next((e for e in shipped_editions() if e.label == label), None)
+
+
+def load_edition(
+    spec: str,
+    *,
+    label: str | None = None,
+    encoding: str | None = None,
+    password: str | None = None,
+    max_size: int = DEFAULT_MAX_SIZE,
+) -> Edition:
+    """Read and parse an edition. A shipped label wins over a file of the same name."""
+    from outlook_diff.parse import parse
+    from outlook_diff.read import read_source
+
+    known = shipped(spec)
+    path = known.path if known else Path(spec)
+    source = read_source(path, encoding=encoding, password=password, max_size=max_size)
+    edition = parse(
+        source.text,
+        label=label or (known.label if known else None),
+        source=f"shipped:{known.label}" if known else source.source,
+        encoding=source.encoding,
+    )
+    if source.warnings:
+        edition = replace(edition, warnings=(*source.warnings, *edition.warnings))
+    return edition
