@@ -166,6 +166,8 @@ def section_texts(chapter: Chapter) -> list[str]:
 def score_pairs(old: Edition, new: Edition, embedder: Embedder) -> list[PairScore]:
     import numpy as np
 
+    if old.label == new.label:
+        raise ValueError("editions to align need distinct labels (chapter ids would collide)")
     chapters = list(old.chapters) + list(new.chapters)
     tfidf_vectors = dict(
         zip(
@@ -335,7 +337,9 @@ def _groups(
                 status=status,
                 score=max(s.score for s in pairs),
                 reasons=tuple(_reason(s, folded) for s in pairs),
-                topics=_topics(chapters[c] for c in (*olds, *news)),
+                # What the group is about now: a merged-in chapter's old subjects do not
+                # make the group match a topic the new chapter no longer treats.
+                topics=_topics(chapters[c] for c in news),
             )
         )
     linked_old = {o for o, _ in linked}

@@ -398,12 +398,14 @@ def align_command(
     with _guard(debug):
         if output is not None:
             _check_writable(output)
-        from outlook_diff.align import align, section_texts
+        from outlook_diff.align import align
+        from outlook_diff.compare import distinct_labels
         from outlook_diff.embed import make_embedder
         from outlook_diff.render.structure import render_alignment
 
         old_edition = _load(old, old_label, encoding, password, max_size, messages)
         new_edition = _load(new, new_label, encoding, password, max_size, messages)
+        old_edition, new_edition = distinct_labels(old_edition, new_edition)
         embedder = make_embedder(
             model,
             cache=not no_cache,
@@ -413,7 +415,6 @@ def align_command(
             allow_download=allow_download,
         )
         alignment = align(old_edition, new_edition, embedder)
-        del section_texts
         _emit(
             render_alignment(
                 old_edition,

@@ -79,6 +79,13 @@ def texts_to_embed(old: Edition, new: Edition) -> list[str]:
     return list(dict.fromkeys(texts))
 
 
+def distinct_labels(old: Edition, new: Edition) -> tuple[Edition, Edition]:
+    """Chapter ids must say which edition a quote comes from (e.g. one file given twice)."""
+    if old.label != new.label:
+        return old, new
+    return old.relabeled(f"{old.label}-old"), new.relabeled(f"{new.label}-new")
+
+
 def compare(
     old: Edition,
     new: Edition,
@@ -104,6 +111,7 @@ def compare(
             progress=options.progress,
             allow_download=options.allow_download,
         )
+    old, new = distinct_labels(old, new)
     batch = _Precomputed(embedder, texts_to_embed(old, new))
 
     alignment = align(old, new, batch)

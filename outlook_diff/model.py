@@ -9,7 +9,7 @@ shape of `outlook-diff chapters --format json`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 ChapterKind = Literal["chapter", "front"]
@@ -119,6 +119,24 @@ class Edition:
     @property
     def recommendations(self) -> tuple[Recommendation, ...]:
         return tuple(r for c in self.chapters for r in c.recommendations)
+
+    def relabeled(self, label: str) -> Edition:
+        """The same edition under another label (chapter ids follow: `2026/ch01` → `L/ch01`)."""
+
+        def new_id(chapter_id: str) -> str:
+            return f"{label}/{chapter_id.split('/', 1)[1]}"
+
+        chapters = tuple(
+            replace(
+                c,
+                id=new_id(c.id),
+                recommendations=tuple(
+                    replace(r, chapter=new_id(r.chapter)) for r in c.recommendations
+                ),
+            )
+            for c in self.chapters
+        )
+        return replace(self, label=label, chapters=chapters)
 
     def summary(self) -> dict[str, Any]:
         """The short description used in reports (`EditionSummary`)."""

@@ -172,7 +172,7 @@ class Report:
     def has_changes(self) -> bool:
         """True when anything differs: the CLI exits 1 then, 0 otherwise."""
         return (
-            any(link.status != "continued" or link.score < 0.999 for link in self.alignment)
+            any(link.status != "continued" for link in self.alignment)
             or any(j.change != "reaffirmed" for j in self.judgements)
             or any(
                 (self.themes.new, self.themes.dropped, self.themes.rising, self.themes.fading)
