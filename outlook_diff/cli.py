@@ -96,8 +96,14 @@ def main_callback(
 
 # -- shared options ---------------------------------------------------------------------------
 
-OldArg = Annotated[str, typer.Argument(help="The older edition: a shipped label (2025) or a file.")]
-NewArg = Annotated[str, typer.Argument(help="The newer edition: a shipped label (2026) or a file.")]
+OldArg = Annotated[
+    str,
+    typer.Argument(metavar="OLD", help="The older edition: a shipped label (2025) or a file."),
+]
+NewArg = Annotated[
+    str,
+    typer.Argument(metavar="NEW", help="The newer edition: a shipped label (2026) or a file."),
+]
 EncodingOpt = Annotated[
     str | None,
     typer.Option("--encoding", help="Text encoding of the input files (default: detected)."),
@@ -266,6 +272,7 @@ def compare_command(
         typer.Option(
             "--chapter",
             "-c",
+            metavar="KEY",
             help=(
                 "Only chapters about a topic key (us, china, taiwan, …), a chapter number of "
                 "NEW, or words of a chapter title. Repeatable."
@@ -341,7 +348,9 @@ def _same_file(old: str, new: str, old_edition: Any, new_edition: Any) -> bool:
 
 @app.command("chapters")
 def chapters_command(
-    edition: Annotated[str, typer.Argument(help="A shipped label (2026) or a file.")],
+    edition: Annotated[
+        str, typer.Argument(metavar="EDITION", help="A shipped label (2026) or a file.")
+    ],
     format: Annotated[
         StructureFormat, typer.Option("--format", "-f", help="table, or json for the whole parse.")
     ] = StructureFormat.table,

@@ -1,0 +1,228 @@
+"""The command line, driven with typer's CliRunner (the embedder is the fast fake)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import click
+import pytest
+from typer.testing import CliRunner
+
+from outlook_diff import __version__
+from outlook_diff.cli import EXIT_CHANGED, EXIT_INTERRUPTED, EXIT_SAME, EXIT_TROUBLE, app
+from tests.conftest import FakeEmbedder
+
+ROOT = Path(__file__).resolve().parent.parent
+ANSI = re.compile(r"\x1b\[")
+
+
+@pytest.fixture(autouse=True)
+def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every command gets the deterministic fake instead of the real model."""
+    monkeypatch.setattr("outlook_diff.embed.make_embedder", lambda *a, **k: FakeEmbedder())
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> click.testing.Result:
+    return CliRunner().invoke(app, list(args), env=env)
+
+
+def test_version() -> None:
+    result = run("--version")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"outlook-diff {__version__}"
+
+
+def test_two_editions_without_a_subcommand_compare_them() -> None:
+    result = run("2025", "2026", "--no-color", "--width", "140", "--limit", "2")
+    assert result.exit_code == EXIT_CHANGED, result.stderr
+    out = result.stdout
+    for heading in ("Chapter alignment", "Changed judgements", "Recommendations"):
+        assert heading in out
+    assert not ANSI.search(out)
+    assert result.stderr == ""
+
+
+def test_same_edition_twice_exits_zero_and_says_identical() -> None:
+    result = run("2026", "2026", "--format", "json")
+    assert result.exit_code == EXIT_SAME
+    assert "identical" in result.stderr
+    data = json.loads(result.stdout)
+    assert {r["status"] for r in data["recommendations"]} == {"kept"}
+
+
+def test_json_output_is_complete_and_deterministic() -> None:
+    first = run("2025", "2026", "--format", "json", "--limit", "1")
+    second = run("2025", "2026", "--format", "json")
+    assert first.exit_code == second.exit_code == EXIT_CHANGED
+    assert first.stdout == second.stdout  # --limit does not cut JSON; same bytes twice
+    data = json.loads(first.stdout)
+    assert data["schema"] == "outlook-diff/report-v1"
+    assert len(data["recommendations"]) >= 44
+
+
+def test_markdown_to_a_file(tmp_path: Path) -> None:
+    target = tmp_path / "report.md"
+    result = run("2025", "2026", "--format", "markdown", "-o", str(target))
+    assert result.exit_code == EXIT_CHANGED
+    assert result.stdout == ""
+    text = target.read_text(encoding="utf-8")
+    assert text.startswith("# outlook-diff")
+    assert not list(tmp_path.glob(".*part"))  # no temp file left behind
+    again = tmp_path / "again.md"
+    run("2025", "2026", "--format", "markdown", "-o", str(again))
+    assert again.read_bytes() == target.read_bytes()
+
+
+def test_unwritable_output_is_refused_before_any_work(tmp_path: Path) -> None:
+    result = run("2025", "2026", "-o", str(tmp_path / "missing" / "report.md"))
+    assert result.exit_code == EXIT_TROUBLE
+    assert "directory does not exist" in result.stderr
+    assert "Traceback" not in result.stderr
+    directory = run("2025", "2026", "-o", str(tmp_path))
+    assert directory.exit_code == EXIT_TROUBLE and "is a directory" in directory.stderr
+
+
+def test_chapter_filter_and_its_errors() -> None:
+    result = run("2025", "2026", "--chapter", "korea", "--format", "json")
+    assert result.exit_code == EXIT_CHANGED
+    data = json.loads(result.stdout)
+    ids = {c for link in data["alignment"] for c in (*link["old"], *link["new"])}
+    assert {"2025/ch06", "2026/ch04"} <= ids
+    assert "2025/ch09" not in ids
+    unknown = run("2025", "2026", "--chapter", "usa")
+    assert unknown.exit_code == EXIT_TROUBLE
+    assert "taiwan" in unknown.stderr and "Traceback" not in unknown.stderr
+    assert run("2025", "2026", "-c", "3", "-c", "台湾", "--only", "alignment").exit_code == 1
+
+
+def test_only_and_limit() -> None:
+    themes = run("2025", "2026", "--only", "themes", "--no-color", "--width", "120")
+    assert "themes" in themes.stdout.lower()
+    assert "Changed judgements" not in themes.stdout
+    assert "Chapter alignment" not in themes.stdout
+    everything = run("2025", "2026", "--only", "recommendations", "--limit", "0", "--width", "200")
+    limited = run("2025", "2026", "--only", "recommendations", "--limit", "2", "--width", "200")
+    assert len(everything.stdout) > len(limited.stdout)
+    assert run("2025", "2026", "--limit", "-1").exit_code == EXIT_TROUBLE
+
+
+def test_no_color_environment_variable_is_honoured() -> None:
+    result = run("2025", "2026", "--only", "alignment", env={"NO_COLOR": "1"})
+    assert not ANSI.search(result.stdout)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: d / "absent.txt", "no such file"),
+        (lambda d: d, "directory"),
+        (lambda d: (d / "empty.txt").write_text("") and d / "empty.txt" or d / "empty.txt", "empty"),
+        (lambda d: (d / "bin.txt").write_bytes(b"\x00\x01\x02" * 100) and d / "bin.txt" or d / "bin.txt", "binary"),
+        (
+            lambda d: (d / "plain.txt").write_text("ただの文章です。\n") and d / "plain.txt" or d / "plain.txt",
+            None,
+        ),
+    ],
+)
+def test_bad_input_gives_one_clear_line(tmp_path: Path, make: object, message: str | None) -> None:
+    path = make(tmp_path)  # type: ignore[operator]
+    result = run(str(path), "2026", "-q")
+    if message is None:
+        # Text without chapter markers still compares (with a warning, silenced by -q).
+        assert result.exit_code == EXIT_CHANGED
+        return
+    assert result.exit_code == EXIT_TROUBLE
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0].lower() and str(path) in lines[0]
+    assert result.stdout == ""
+
+
+def test_cp932_and_crlf_inputs_compare_like_the_original(tmp_path: Path) -> None:
+    text = (ROOT / "data" / "outlook-2026.txt").read_text(encoding="utf-8")
+    crlf = tmp_path / "crlf.txt"
+    crlf.write_bytes(text.replace("\n", "\r\n").encode("utf-8"))
+    result = run(str(crlf), "2026", "--format", "json", "--old-label", "a", "--new-label", "b")
+    assert result.exit_code == EXIT_SAME, result.stderr
+    sample = "\n".join(text.split("\n")[:120])  # front matter and chapter 1 encode in CP932
+    sjis = tmp_path / "sjis.txt"
+    sjis.write_bytes(sample.replace("—", "－").encode("cp932", errors="replace"))
+    parsed = run("chapters", str(sjis), "--format", "json")
+    assert parsed.exit_code == 0, parsed.stderr
+    assert json.loads(parsed.stdout)["encoding"] in {"cp932", "shift_jis"}
+
+
+def test_interrupt_exits_130_and_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("outlook_diff.compare.compare", interrupted)
+    target = tmp_path / "report.json"
+    result = run("2025", "2026", "--format", "json", "-o", str(target))
+    assert result.exit_code == EXIT_INTERRUPTED
+    assert "no output written" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unexpected_failure_is_one_line_unless_debug(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("outlook_diff.compare.compare", broken)
+    result = run("2025", "2026")
+    assert result.exit_code == EXIT_TROUBLE
+    assert result.stderr.strip() == (
+        "outlook-diff: error: unexpected RuntimeError: boom (run with --debug for a traceback)"
+    )
+    assert isinstance(run("2025", "2026", "--debug").exception, RuntimeError)
+
+
+def test_chapters_command() -> None:
+    table = run("chapters", "2026", "--no-color", "--width", "150")
+    assert table.exit_code == 0
+    assert "2026/ch06" in table.stdout and "田島理博" in table.stdout
+    parsed = json.loads(run("chapters", "2025", "--format", "json").stdout)
+    assert [c["id"] for c in parsed["chapters"]][:3] == ["2025/front-1", "2025/front-2", "2025/ch01"]
+    assert parsed["chapters"][3]["authors"] == ["小谷哲男"]
+    assert parsed["encoding"] == "utf-8"
+
+
+def test_align_command() -> None:
+    data = json.loads(run("align", "2025", "2026", "--format", "json").stdout)
+    assert data["old"]["label"] == "2025" and data["new"]["label"] == "2026"
+    assert {link["status"] for link in data["alignment"]} <= {
+        "continued",
+        "merged",
+        "split",
+        "dropped",
+        "new",
+    }
+    table = run("align", "2025", "2026", "--no-color", "--width", "150")
+    assert "Chapter alignment" in table.stdout
+
+
+def test_editions_command() -> None:
+    result = run("editions")
+    assert result.exit_code == 0
+    assert "戦略アウトルック 2025" in result.stdout and "戦略アウトルック 2026" in result.stdout
+
+
+def _options(command: object) -> list[object]:
+    return [p for p in command.params if p.param_type_name == "option"]  # type: ignore[attr-defined]
+
+
+def test_every_command_and_option_has_help_and_is_in_the_readme() -> None:
+    import typer.main
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    group = typer.main.get_command(app)
+    commands = group.commands  # type: ignore[attr-defined]
+    assert set(commands) == {"compare", "chapters", "align", "editions"}
+    for name, command in commands.items():
+        assert command.help, name
+        assert f"outlook-diff {name}" in readme or name == "compare", name
+        for option in _options(command):
+            assert option.help, (name, option.name)  # type: ignore[attr-defined]
+            long = max(option.opts, key=len)  # type: ignore[attr-defined]
+            assert long in readme, (name, long)
