@@ -44,6 +44,7 @@ class JudgementRules:
     cross_group_similarity: float = 0.91  # cosine to pair sentences across chapters
     realized_similarity: float = 0.90  # cosine to take a stated fact as a forecast's outcome
     min_shared_terms: int = 1  # key terms two paired sentences must share
+    min_shared_terms_for_outcome: int = 2  # ... for a realized or reversed pair
     certainty_step: float = 0.15  # stance change that counts as strengthened/weakened
     # Weight of shared key terms (rarity-weighted Jaccard) next to the cosine when ranking
     # candidate pairs: measured on the labelled pairs, 0.2 puts 12 of 22 true partners in the
@@ -68,7 +69,7 @@ class Modality:
 
 
 @cache
-def _table() -> tuple[tuple[_Cue, ...], re.Pattern[str], int, re.Pattern[str]]:
+def _table() -> tuple[tuple[_Cue, ...], re.Pattern[str], int, re.Pattern[str], re.Pattern[str]]:
     table = load_table("modality.toml")
     cues = tuple(
         _Cue(re.compile(c["pattern"]), float(c["stance"]), str(c["kind"])) for c in table["cue"]
@@ -78,12 +79,13 @@ def _table() -> tuple[tuple[_Cue, ...], re.Pattern[str], int, re.Pattern[str]]:
         re.compile(table["negation_before"]),
         int(table["negation_window"]),
         re.compile(table["fact_negation"]),
+        re.compile(table["factual_ending"]),
     )
 
 
 def modality(sentence: str) -> Modality | None:
     """The sentence's strongest modality cue (on normalised text), or None."""
-    cues, negation, window, _ = _table()
+    cues, negation, window, _, _ = _table()
     best: Modality | None = None
     for cue in cues:
         for m in cue.pattern.finditer(sentence):
@@ -96,6 +98,11 @@ def modality(sentence: str) -> Modality | None:
             if best is None or abs(stance) > abs(best.stance):
                 best = Modality(stance, cue.kind, cue_text)
     return best
+
+
+def reports_fact(sentence: str) -> bool:
+    """A sentence without a cue that reports something as done or under way."""
+    return bool(_table()[4].search(sentence))
 
 
 def denies(sentence: str) -> bool:
@@ -122,7 +129,7 @@ def _judgement_sentences(
             if text in seen:
                 continue
             mod = modality(text)
-            if mod is None and not with_facts:
+            if mod is None and not (with_facts and reports_fact(text)):
                 continue
             seen.add(text)
             yield sentence, text, mod
@@ -239,7 +246,14 @@ def compare_judgements(
                 if n.modality is None and (o.modality is None or o.modality.stance <= 0):
                     continue  # only a positive forecast can be realized by a stated fact
                 shared = len(o.terms & n.terms)
-                if shared < rules.min_shared_terms:
+                # A claimed outcome or reversal needs more common ground than a restatement.
+                polarity_flip = n.modality is not None and n.modality.stance * o.modality.stance < 0
+                needed_terms = (
+                    rules.min_shared_terms_for_outcome
+                    if n.modality is None or polarity_flip
+                    else rules.min_shared_terms
+                )
+                if shared < needed_terms:
                     continue
                 aligned = alignment.aligned(o.quote.chapter, n.quote.chapter)
                 if n.modality is None:
