@@ -1,0 +1,20 @@
+"""Render a `Report` as `outlook-diff/report-v1` JSON.
+
+The format is documented in docs/report-v1.md and declared in docs/report-v1.schema.json.
+
+Takes a `Report`, returns `Report.to_dict()` serialised with Japanese kept as written
+(`ensure_ascii=False`), two-space indents, keys in the order the report declares them, and one
+final newline. The JSON is always complete: `--limit` and `--only` shape what a person reads in
+the table and markdown formats, never what another program receives.
+"""
+
+from __future__ import annotations
+
+import json
+
+from outlook_diff.report import Report
+
+
+def render_json(report: Report) -> str:
+    """The whole report as report-v1 JSON text ending in one newline; no rows are left out."""
+    return json.dumps(report.to_dict(), ensure_ascii=False, indent=2, sort_keys=False) + "\n"
