@@ -159,7 +159,8 @@ NoCacheOpt = Annotated[
 CacheDirOpt = Annotated[
     Path | None,
     typer.Option(
-        "--cache-dir", help="Embedding cache directory (default: OUTLOOK_DIFF_CACHE_DIR or user cache)."
+        "--cache-dir",
+        help="Directory for cached embeddings (default: $OUTLOOK_DIFF_CACHE_DIR/embeddings or the user cache).",
     ),
 ]
 

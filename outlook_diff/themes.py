@@ -1,0 +1,607 @@
+"""Themes stage: key terms per edition, and which appeared, vanished, rose or faded.
+
+Takes two `Edition`s (optionally restricted to some chapters of each) and returns a
+`ThemeChanges` (report.py): four tuples of `Theme`, most salient first. `terms(text)` exposes
+the term extraction for tests and other stages.
+
+A *term* is a run of nouns found by Sudachi (sudachidict-core, SplitMode.C) — with prefixes,
+nominal suffixes, na-adjective stems before a noun or suffix (重要インフラ, 不可欠性), kanji
+numerals inside (米国第一主義), katakana words joined by ・ (パクス・シリカ) and Latin words with
+their digits (G20) — or a 「」-quoted phrase (「動乱の枢軸」). Every part of a run that starts and
+ends on a word boundary counts as an occurrence too, so トランプ counts inside トランプ政権 while G2
+never counts inside G20 (G20 is one word). SplitMode.B sub-words are boundaries as well, because
+SplitMode.C keeps names such as トランプ政権 as one word. Counting runs on normalised text
+(normalize.py), so spellings folded there count once; theme-specific merges, stop-terms and the
+thresholds live in data/themes.toml.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from typing import Any, Literal
+
+from outlook_diff.datafiles import load_table
+from outlook_diff.model import Chapter, Edition
+from outlook_diff.normalize import normalize
+from outlook_diff.report import Quote, Theme, ThemeChanges
+
+# What a word can do inside a term: "noun" starts and ends one; "prefix" only starts one;
+# "suffix" only ends one; "stem" (a na-adjective such as 重要, 不可欠) starts one but needs a
+# noun or suffix after it; "inner" (a kanji numeral: 米国第一主義, 戦略三文書) neither starts nor
+# ends one; "break" ends the run.
+WordRole = Literal["noun", "prefix", "suffix", "stem", "inner", "break"]
+
+_KATAKANA = re.compile(r"[\u30a1-\u30fa\u30fc]+")
+_KATAKANA_TERM = re.compile(r"[\u30a1-\u30fa\u30fc・]+")
+_LATIN_OR_DIGIT = re.compile(r"[A-Za-z0-9]+")
+_DIGITS = re.compile(r"[0-9]+")
+_KANJI_NUMERAL = re.compile(r"[一二三四五六七八九十百千万億兆〇]+")
+_QUOTED = re.compile(r"「([^「」]+)」")
+_CLAUSE_MARK = re.compile(r"[。、，,！？]")
+# A recommendation is kept as one text; a theme's context quote is one sentence of it.
+_SENTENCE_END = re.compile(r"(?<=[。！？])")
+
+
+@dataclass(frozen=True)
+class _Word:
+    """One word of the normalised text: its span, the form it counts as, and its role."""
+
+    start: int
+    end: int
+    form: str
+    role: WordRole
+    single: bool  # may be a term on its own
+    last: bool  # may end a term of several words (not 以上 in G7以上)
+    kind: str  # for specificity: "proper", "katakana" or Sudachi's subclass (一般, サ変可能 …)
+
+
+@dataclass(frozen=True)
+class _Settings:
+    recommendation_section: str
+    max_tokens: int
+    min_chars: int
+    min_katakana_chars: int
+    max_quoted_chars: int
+    no_start: frozenset[str]
+    bound_suffixes: frozenset[str]
+    positional_suffixes: frozenset[str]
+    break_suffixes: frozenset[str]
+    single_token_pos_excluded: frozenset[str]
+    no_end_pos: frozenset[str]
+    stop: frozenset[str]
+    stop_patterns: tuple[re.Pattern[str], ...]
+    synonyms: dict[str, str]
+    min_count: int
+    min_salience: float
+    min_expected_absent: float
+    smoothing: float
+    min_log2_ratio: float
+    min_change_count: int
+    specificity: dict[str, float]
+    length_bonus: float
+
+
+@cache
+def _settings() -> _Settings:
+    table = load_table("themes.toml")
+    extract: dict[str, Any] = table["extract"]
+    select: dict[str, Any] = table["select"]
+    return _Settings(
+        recommendation_section=str(table["recommendation_section"]),
+        max_tokens=int(extract["max_tokens"]),
+        min_chars=int(extract["min_chars"]),
+        min_katakana_chars=int(extract["min_katakana_chars"]),
+        max_quoted_chars=int(extract["max_quoted_chars"]),
+        no_start=frozenset(extract["no_start"]),
+        bound_suffixes=frozenset(extract["bound_suffixes"]),
+        positional_suffixes=frozenset(extract["positional_suffixes"]),
+        break_suffixes=frozenset(extract["break_suffixes"]),
+        single_token_pos_excluded=frozenset(extract["single_token_pos_excluded"]),
+        no_end_pos=frozenset(extract["no_end_pos"]),
+        stop=frozenset(normalize(term) for term in extract["stop"]),
+        stop_patterns=tuple(re.compile(p) for p in extract["stop_patterns"]),
+        synonyms={normalize(k): normalize(v) for k, v in table["synonyms"].items()},
+        min_count=int(select["min_count"]),
+        min_salience=float(select["min_salience"]),
+        min_expected_absent=float(select["min_expected_absent"]),
+        smoothing=float(select["smoothing"]),
+        min_log2_ratio=float(select["min_log2_ratio"]),
+        min_change_count=int(select["min_change_count"]),
+        specificity={str(k): float(v) for k, v in select["specificity"].items()},
+        length_bonus=float(select["length_bonus"]),
+    )
+
+
+@cache
+def _tokenizer() -> Any:
+    """The Sudachi tokenizer, built once per process (loading the dictionary takes ~0.3 s)."""
+    from sudachipy import Dictionary, SplitMode
+
+    dictionary = Dictionary(dict="core")
+    # sudachipy 0.7 renamed create() to tokenizer(); 0.6 only has create().
+    factory = getattr(dictionary, "tokenizer", None) or dictionary.create
+    return factory(mode=SplitMode.C)
+
+
+# --- words ----------------------------------------------------------------------------------
+
+_Raw = tuple[int, int, str, tuple[str, ...]]  # start, end, surface, part of speech
+
+
+def _raw_words(text: str) -> list[_Raw]:
+    """SplitMode.C words, nouns cut further at SplitMode.B boundaries (トランプ|政権).
+
+    Katakana B-parts stay together: サプライ|チェーン is one word, not two terms.
+    """
+    from sudachipy import SplitMode
+
+    raw: list[_Raw] = []
+    for morpheme in _tokenizer().tokenize(text):
+        whole: _Raw = (
+            morpheme.begin(),
+            morpheme.end(),
+            morpheme.surface(),
+            tuple(morpheme.part_of_speech()),
+        )
+        parts = morpheme.split(SplitMode.B) if whole[3][0] == "名詞" else []
+        if len(parts) < 2:
+            raw.append(whole)
+            continue
+        pieces: list[_Raw] = []
+        for part in parts:
+            piece: _Raw = (part.begin(), part.end(), part.surface(), tuple(part.part_of_speech()))
+            if pieces and _KATAKANA.fullmatch(pieces[-1][2]) and _KATAKANA.fullmatch(piece[2]):
+                last = pieces.pop()
+                piece = (last[0], piece[1], text[last[0] : piece[1]], whole[3])
+            pieces.append(piece)
+        raw.extend(pieces)
+    return raw
+
+
+def _role(pos: tuple[str, ...], surface: str, settings: _Settings) -> WordRole:
+    major, minor = pos[0], pos[1]
+    if major == "名詞":
+        if minor == "数詞":
+            return "inner" if _KANJI_NUMERAL.fullmatch(surface) else "break"
+        return "break" if minor == "代名詞" else "noun"
+    if major == "接頭辞":
+        return "prefix"
+    if major == "接尾辞":
+        # Only suffixes that make nouns (同盟国, 脆弱性, 戦略的) belong in a term; 等 ("etc."),
+        # 氏 ("Mr.") and verbal ones (〜かねない) end it.
+        nominal = minor in ("名詞的", "形状詞的")
+        return "suffix" if nominal and surface not in settings.break_suffixes else "break"
+    if major == "形状詞":
+        return "stem"
+    return "break"
+
+
+def _kind(pos: tuple[str, ...], surface: str) -> str:
+    if pos[1] == "固有名詞":
+        return "proper"
+    if _KATAKANA.fullmatch(surface):
+        return "katakana"
+    return pos[2]
+
+
+def _words(text: str) -> list[_Word]:
+    """The words of normalised `text` as terms are built from them."""
+    settings = _settings()
+    raw = _raw_words(text)
+    words: list[_Word] = []
+    i = 0
+    while i < len(raw):
+        start, end, surface, pos = raw[i]
+        # Sudachi splits G7 into G|7 and TGD6 into TGD|6: a Latin word is the whole run of
+        # adjacent Latin letters and digits, so G2 and G20 are different words.
+        if _LATIN_OR_DIGIT.fullmatch(surface):
+            j = i
+            while (
+                j + 1 < len(raw)
+                and raw[j + 1][0] == raw[j][1]
+                and _LATIN_OR_DIGIT.fullmatch(raw[j + 1][2])
+            ):
+                j += 1
+            end = raw[j][1]
+            surface = text[start:end]
+            i = j + 1
+            if _DIGITS.fullmatch(surface):
+                words.append(_Word(start, end, surface, "break", False, False, "number"))
+                # 2026年, 3カ国, 60%: a counter after a number belongs to the number.
+                if i < len(raw) and raw[i][0] == end and raw[i][3][2] == "助数詞可能":
+                    i += 1
+            else:
+                form = settings.synonyms.get(surface, surface)
+                words.append(_Word(start, end, form, "noun", True, True, "proper"))
+            continue
+        # パクス・シリカ, グローバル・サウス: katakana words joined by ・ are one word.
+        if _KATAKANA.fullmatch(surface):
+            j = i
+            while (
+                j + 2 < len(raw)
+                and raw[j + 1][2] == "・"
+                and raw[j + 1][0] == raw[j][1]
+                and raw[j + 2][0] == raw[j + 1][1]
+                and _KATAKANA.fullmatch(raw[j + 2][2])
+            ):
+                j += 2
+            if j > i:
+                end = raw[j][1]
+                surface = text[start:end]
+                form = settings.synonyms.get(surface, surface)
+                words.append(_Word(start, end, form, "noun", True, True, "proper"))
+                i = j + 1
+                continue
+        role = _role(pos, surface, settings)
+        single = role == "noun" and pos[2] not in settings.single_token_pos_excluded
+        last = pos[2] not in settings.no_end_pos
+        form = settings.synonyms.get(surface, surface)
+        words.append(_Word(start, end, form, role, single, last, _kind(pos, surface)))
+        i += 1
+    return words
+
+
+def _runs(words: list[_Word]) -> Iterator[list[_Word]]:
+    """Maximal runs of adjacent words that can belong to one term."""
+    run: list[_Word] = []
+    for word in words:
+        if word.role == "break" or (run and run[-1].end != word.start):
+            if run:
+                yield run
+            run = [] if word.role == "break" else [word]
+        else:
+            run.append(word)
+    if run:
+        yield run
+
+
+# --- terms ----------------------------------------------------------------------------------
+
+
+def _is_term(term: str, settings: _Settings) -> bool:
+    if len(term) < settings.min_chars or term in settings.stop:
+        return False
+    if _KATAKANA_TERM.fullmatch(term) and len(term) < settings.min_katakana_chars:
+        return False
+    return not any(p.fullmatch(term) for p in settings.stop_patterns)
+
+
+def _run_term(run: Sequence[_Word], i: int, j: int, settings: _Settings) -> str | None:
+    """The term spelled by run[i..j], or None when that part of the run is not a term."""
+    first, last = run[i], run[j]
+    if first.role not in ("noun", "prefix", "stem") or first.form in settings.no_start:
+        return None
+    # 不|確実性, 反|イスラエル: a prefix makes a new word of the one after it, which then
+    # does not count on its own; pointing prefixes (各, 同, 第: no_start) make no new word.
+    if i > 0 and run[i - 1].role == "prefix" and run[i - 1].form not in settings.no_start:
+        return None
+    if last.role not in ("noun", "suffix") or not (last.single if i == j else last.last):
+        return None
+    # トランプ政権下, 安全保障上: "under", "on" locate a term, they do not make a new one.
+    if last.role == "suffix" and last.form in settings.positional_suffixes:
+        return None
+    # 強靭|化, 不可欠|性: a term does not stop right before a suffix that makes a new word.
+    if (
+        j + 1 < len(run)
+        and run[j + 1].role == "suffix"
+        and run[j + 1].form in settings.bound_suffixes
+    ):
+        return None
+    core = [w for w in run[i : j + 1] if w.role not in ("prefix", "suffix")]
+    # 政権下, 関係国: one generic word with a prefix or suffix is still that generic word.
+    if (
+        len(core) == 1
+        and core[0].role == "noun"
+        and (not core[0].single or core[0].form in settings.stop)
+    ):
+        return None
+    if not core:
+        return None
+    term = "".join(w.form for w in run[i : j + 1])
+    term = settings.synonyms.get(term, term)
+    return term if _is_term(term, settings) else None
+
+
+@dataclass(frozen=True)
+class _Analysis:
+    """A normalised text's term occurrences as (start, end, term), and its word boundaries."""
+
+    occurrences: tuple[tuple[int, int, str], ...]
+    starts: frozenset[int]
+    ends: frozenset[int]
+    free: frozenset[str]  # terms of occurrences that no longer occurrence contains
+
+
+@lru_cache(maxsize=16384)
+def _analyse(normalised: str) -> _Analysis:
+    settings = _settings()
+    words = _words(normalised)
+    found: dict[tuple[int, int], str] = {}
+    for run in _runs(words):
+        for i in range(len(run)):
+            for j in range(i, min(len(run), i + settings.max_tokens)):
+                term = _run_term(run, i, j, settings)
+                if term is not None:
+                    found[(run[i].start, run[j].end)] = term
+    starts = frozenset(w.start for w in words)
+    ends = frozenset(w.end for w in words)
+    # 「動乱の枢軸」: a quoted name that is not a plain noun run (it has particles) is a term
+    # too, when it begins and ends on word boundaries and ends in a noun.
+    end_roles = {w.end: w.role for w in words}
+    for match in _QUOTED.finditer(normalised):
+        start, end = match.span(1)
+        phrase = match.group(1)
+        if (
+            (start, end) not in found
+            and len(phrase) <= settings.max_quoted_chars
+            and not _CLAUSE_MARK.search(phrase)
+            and start in starts
+            and end_roles.get(end) in ("noun", "suffix")
+        ):
+            term = settings.synonyms.get(phrase, phrase)
+            if _is_term(term, settings):
+                found[(start, end)] = term
+    occurrences = tuple(sorted((s, e, t) for (s, e), t in found.items()))
+    free: set[str] = set()
+    reach = -1  # the furthest end of the spans seen so far (starting no later)
+    for _, end, term in sorted(occurrences, key=lambda o: (o[0], -o[1])):
+        if end > reach:
+            free.add(term)
+            reach = end
+    return _Analysis(occurrences, starts, ends, frozenset(free))
+
+
+def terms(text: str) -> list[str]:
+    """The key terms of `text` in order of appearance, nested ones too (トランプ政権, トランプ).
+
+    Terms are in normalised spelling (特朗普 → トランプ). Cached per text, so calling it for
+    thousands of single sentences stays cheap.
+    """
+    return list(_terms(text))
+
+
+@lru_cache(maxsize=16384)
+def _terms(text: str) -> tuple[str, ...]:
+    return tuple(term for _, _, term in _analyse(normalize(text)).occurrences)
+
+
+@lru_cache(maxsize=8192)
+def _whole_run_words(term: str) -> int:
+    """How many words `term` has when it is itself a noun run, 0 when it is not one."""
+    analysis = _analyse(term)
+    if (0, len(term), term) not in analysis.occurrences:
+        return 0
+    return sum(1 for w in _words(term) if w.role != "break")
+
+
+@lru_cache(maxsize=8192)
+def _specificity(term: str) -> float:
+    """How specific a term is, read from the term alone (the same in either edition).
+
+    Names and compounds (経済安全保障推進法, IEEPA, パクス・シリカ) weigh more than one
+    common word, and a one-word verbal noun (交渉, 開発) least; a longer term wins a tie
+    with the shorter one inside it.
+    """
+    settings = _settings()
+    weights = settings.specificity
+    count = _whole_run_words(term)
+    if count == 0:
+        weight = weights["quoted"]
+    elif count > 1:
+        weight = weights["compound"]
+    else:
+        word = next(w for w in _words(term) if w.role != "break")
+        weight = weights.get(word.kind, weights["common"])
+    return weight * (1.0 + settings.length_bonus * min(len(term) - 2, 8))
+
+
+# --- counting an edition --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Passage:
+    """One counted sentence: where it stands, as printed, and normalised."""
+
+    chapter: str
+    section: str | None
+    text: str
+    normalised: str
+
+
+@dataclass(frozen=True)
+class _Counts:
+    """Term counts of one edition (restricted to some chapters)."""
+
+    chapters: tuple[str, ...]  # the counted chapters, in document order
+    total: Counter[str]
+    by_chapter: dict[str, Counter[str]]
+    first: dict[tuple[str, str], _Passage]  # (term, chapter) -> first sentence using it
+    length: int  # characters of normalised counted text: the denominator of rates
+
+    def spread(self, term: str) -> int:
+        return sum(1 for c in self.chapters if self.by_chapter[c][term])
+
+
+def _passages(chapter: Chapter, recommendation_section: str) -> Iterator[_Passage]:
+    for sentence in chapter.sentences():
+        yield _Passage(chapter.id, sentence.section, sentence.text, normalize(sentence.text))
+    for recommendation in chapter.recommendations:
+        for text in _SENTENCE_END.split(recommendation.text):
+            if text.strip():
+                yield _Passage(chapter.id, recommendation_section, text, normalize(text))
+
+
+def _selected(edition: Edition, chapter_ids: Collection[str] | None) -> list[Chapter]:
+    if chapter_ids is None:
+        return list(edition.chapters)
+    wanted = set(chapter_ids)
+    return [c for c in edition.chapters if c.id in wanted]
+
+
+@dataclass(frozen=True)
+class _Vocabulary:
+    """What counts as a term in a comparison, read from both editions whole.
+
+    A part of a longer compound counts only if the authors also use it on its own somewhere:
+    トランプ (トランプ氏は…) counts inside トランプ政権, but 核巡航 never stands alone, so
+    海洋発射型核巡航ミサイル does not make it a term. Quoted phrases with particles
+    (「動乱の枢軸」) are looked for unquoted as well.
+    """
+
+    terms: frozenset[str]
+    phrases: frozenset[str]
+
+
+def _vocabulary(passages: Iterable[_Passage]) -> _Vocabulary:
+    free: set[str] = set()
+    phrases: set[str] = set()
+    for passage in passages:
+        analysis = _analyse(passage.normalised)
+        free.update(analysis.free)
+        for start, _, term in analysis.occurrences:
+            if passage.normalised[start - 1 : start] == "「" and not _whole_run_words(term):
+                phrases.add(term)
+    return _Vocabulary(frozenset(free), frozenset(phrases))
+
+
+def _occurrences(passage: _Passage, vocabulary: _Vocabulary) -> list[str]:
+    analysis = _analyse(passage.normalised)
+    spans = {(s, e): t for s, e, t in analysis.occurrences if t in vocabulary.terms}
+    for phrase in vocabulary.phrases:
+        start = passage.normalised.find(phrase)
+        while start >= 0:
+            end = start + len(phrase)
+            if start in analysis.starts and end in analysis.ends:
+                spans.setdefault((start, end), phrase)
+            start = passage.normalised.find(phrase, start + 1)
+    return list(spans.values())
+
+
+def _count(
+    edition: Edition, chapter_ids: Collection[str] | None, vocabulary: _Vocabulary
+) -> _Counts:
+    section = _settings().recommendation_section
+    chapters = _selected(edition, chapter_ids)
+    total: Counter[str] = Counter()
+    by_chapter: dict[str, Counter[str]] = {}
+    first: dict[tuple[str, str], _Passage] = {}
+    length = 0
+    for chapter in chapters:
+        counter: Counter[str] = Counter()
+        for passage in _passages(chapter, section):
+            length += len(passage.normalised)
+            for term in _occurrences(passage, vocabulary):
+                counter[term] += 1
+                first.setdefault((term, chapter.id), passage)
+        by_chapter[chapter.id] = counter
+        total.update(counter)
+    return _Counts(tuple(c.id for c in chapters), total, by_chapter, first, length)
+
+
+# --- deciding and ranking -------------------------------------------------------------------
+
+
+def _salience(term: str, counts: _Counts) -> float:
+    """Count, spread over chapters and specificity, in the edition where the term matters."""
+    spread = max(counts.spread(term), 1)
+    return counts.total[term] * (1.0 + math.log(spread)) * _specificity(term)
+
+
+def _absent_matters(term: str, present: _Counts, absent: _Counts) -> bool:
+    """Is a term of `present` that `absent` never uses salient enough to call new/dropped?"""
+    settings = _settings()
+    count = present.total[term]
+    salient = count >= settings.min_count and _salience(term, present) >= settings.min_salience
+    # At the rate of `present`, the other edition would have used it this often: below
+    # that, its absence may just be the other edition being shorter.
+    expected = count * absent.length / max(present.length, 1)
+    return salient and expected >= settings.min_expected_absent
+
+
+def _log2_ratio(term: str, old: _Counts, new: _Counts) -> float:
+    alpha = _settings().smoothing
+    old_rate = (old.total[term] + alpha) / max(old.length, 1)
+    new_rate = (new.total[term] + alpha) / max(new.length, 1)
+    return math.log2(new_rate / old_rate)
+
+
+def _ranked(scores: dict[str, float]) -> list[str]:
+    """Most salient first (ties by term), keeping only the more salient of a term and any term
+    inside it (経済安全保障推進法 / 推進法)."""
+    kept: list[str] = []
+    for term in sorted(scores, key=lambda t: (-scores[t], t)):
+        if not any(term in other or other in term for other in kept):
+            kept.append(term)
+    return kept
+
+
+def _theme(term: str, old: _Counts, new: _Counts, side: _Counts) -> Theme:
+    """A Theme with chapters and context taken from `side`, the edition where it matters."""
+    chapters = tuple(c for c in side.chapters if side.by_chapter[c][term])
+    # The first sentence in the chapter that uses the term most (the earliest such chapter).
+    busiest = max(chapters, key=lambda c: (side.by_chapter[c][term], -chapters.index(c)))
+    passage = side.first[(term, busiest)]
+    return Theme(
+        term=term,
+        old_count=old.total[term],
+        new_count=new.total[term],
+        chapters=chapters,
+        context=Quote(passage.chapter, passage.section, passage.text),
+    )
+
+
+def compare_themes(
+    old: Edition,
+    new: Edition,
+    *,
+    old_chapters: Collection[str] | None = None,
+    new_chapters: Collection[str] | None = None,
+) -> ThemeChanges:
+    """New, dropped, rising and fading themes between two editions, most salient first.
+
+    `old_chapters` / `new_chapters` restrict the counting to those chapter ids (the
+    `--chapter` filter); None counts every chapter, front matter included. Only body
+    sentences and recommendations are counted: no titles, table of contents or footnotes.
+    """
+    settings = _settings()
+    section = settings.recommendation_section
+    # The vocabulary comes from every chapter of both editions, so a --chapter filter changes
+    # the counts but not what a term is; built from both sides, it is the same when swapped.
+    vocabulary = _vocabulary(
+        passage
+        for edition in (old, new)
+        for chapter in edition.chapters
+        for passage in _passages(chapter, section)
+    )
+    before = _count(old, old_chapters, vocabulary)
+    after = _count(new, new_chapters, vocabulary)
+
+    appeared = {
+        t: _salience(t, after)
+        for t in after.total
+        if not before.total[t] and _absent_matters(t, after, before)
+    }
+    vanished = {
+        t: _salience(t, before)
+        for t in before.total
+        if not after.total[t] and _absent_matters(t, before, after)
+    }
+    rising: dict[str, float] = {}
+    fading: dict[str, float] = {}
+    for t in before.total.keys() & after.total.keys():
+        ratio = _log2_ratio(t, before, after)
+        if ratio >= settings.min_log2_ratio and after.total[t] >= settings.min_change_count:
+            rising[t] = _salience(t, after) * ratio
+        elif -ratio >= settings.min_log2_ratio and before.total[t] >= settings.min_change_count:
+            fading[t] = _salience(t, before) * -ratio
+    return ThemeChanges(
+        new=tuple(_theme(t, before, after, after) for t in _ranked(appeared)),
+        dropped=tuple(_theme(t, before, after, before) for t in _ranked(vanished)),
+        rising=tuple(_theme(t, before, after, after) for t in _ranked(rising)),
+        fading=tuple(_theme(t, before, after, before) for t in _ranked(fading)),
+    )
