@@ -54,6 +54,7 @@ class PairScore:
     sections_matched: int
     sections_total: int
     shared_author: str | None
+    authors: str = ""  # e.g. "舟津奈緒子 → 小谷哲男", for the reason
 
     @property
     def content(self) -> float:
@@ -75,7 +76,7 @@ class PairScore:
         elif self.shared_author:
             bits.append(f"same author {self.shared_author}")
         else:
-            bits.append("different authors")
+            bits.append(f"different authors ({self.authors})")
         bits.append(f"{self.sections_matched}/{self.sections_total} sections have their counterpart here")
         bits.append(f"text {self.tfidf:.2f}")
         bits.append(f"title {self.title:.2f}")
@@ -205,6 +206,7 @@ def score_pairs(old: Edition, new: Edition, embedder: Embedder) -> list[PairScor
                 sections_matched=matched,
                 sections_total=total,
                 shared_author=shared,
+                authors=f"{'、'.join(o.authors) or '?'} → {'、'.join(n.authors) or '?'}",
             )
         )
     return scores

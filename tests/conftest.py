@@ -46,3 +46,21 @@ class FakeEmbedder:
 @pytest.fixture
 def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--regenerate-golden",
+        action="store_true",
+        help="Rewrite tests/golden/ from the current output (review the diff!).",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Tests that run the real model share one embedding cache, kept between local runs
+    # (in the ignored .pytest_cache) so only the first run pays for the embeddings.
+    import os
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    os.environ.setdefault("OUTLOOK_DIFF_CACHE_DIR", str(root / ".pytest_cache" / "outlook-diff"))
