@@ -77,7 +77,9 @@ class PairScore:
             bits.append(f"same author {self.shared_author}")
         else:
             bits.append(f"different authors ({self.authors})")
-        bits.append(f"{self.sections_matched}/{self.sections_total} sections have their counterpart here")
+        bits.append(
+            f"{self.sections_matched}/{self.sections_total} sections have their counterpart here"
+        )
         bits.append(f"text {self.tfidf:.2f}")
         bits.append(f"title {self.title:.2f}")
         return f"{self.old} → {self.new}: " + "; ".join(bits)
@@ -149,7 +151,11 @@ def _title_score(old: Chapter, new: Chapter) -> float:
 def chapter_text(chapter: Chapter) -> str:
     """What a chapter is about: its title, body and recommendations."""
     return normalize(
-        chapter.title + "\n" + chapter.text + "\n" + "\n".join(r.text for r in chapter.recommendations)
+        chapter.title
+        + "\n"
+        + chapter.text
+        + "\n"
+        + "\n".join(r.text for r in chapter.recommendations)
     )
 
 
@@ -227,8 +233,12 @@ def _nearest_chapter(
     nearest: dict[str, list[str]] = {}
     for from_old in (True, False):
         for kind in ("chapter", "front"):
-            rows = [i for i, c in enumerate(owner) if (c in old_ids) == from_old and kinds[c] == kind]
-            cols = [i for i, c in enumerate(owner) if (c in old_ids) != from_old and kinds[c] == kind]
+            rows = [
+                i for i, c in enumerate(owner) if (c in old_ids) == from_old and kinds[c] == kind
+            ]
+            cols = [
+                i for i, c in enumerate(owner) if (c in old_ids) != from_old and kinds[c] == kind
+            ]
             if not rows or not cols:
                 continue
             sims = vectors[np.array(rows)] @ vectors[np.array(cols)].T

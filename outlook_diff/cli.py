@@ -15,11 +15,10 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -33,13 +32,14 @@ COMMANDS = ("compare", "chapters", "align", "editions")
 class _CompareByDefault(TyperGroup):
     """`outlook-diff 2025 2026` means `outlook-diff compare 2025 2026`."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    # typer ships its own click (typer._click); its Context is typed loosely here on purpose.
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         first = next((a for a in args if not a.startswith("-")), None)
         if first is not None and first not in self.commands:
             args = ["compare", *args]
         return super().parse_args(ctx, args)
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: Any) -> list[str]:
         return list(COMMANDS)
 
 
@@ -58,18 +58,18 @@ app = typer.Typer(
 )
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     markdown = "markdown"
     json = "json"
 
 
-class StructureFormat(str, Enum):
+class StructureFormat(StrEnum):
     table = "table"
     json = "json"
 
 
-class Only(str, Enum):
+class Only(StrEnum):
     alignment = "alignment"
     judgements = "judgements"
     themes = "themes"
@@ -160,7 +160,10 @@ CacheDirOpt = Annotated[
     Path | None,
     typer.Option(
         "--cache-dir",
-        help="Directory for cached embeddings (default: $OUTLOOK_DIFF_CACHE_DIR/embeddings or the user cache).",
+        help=(
+            "Directory for cached embeddings "
+            "(default: $OUTLOOK_DIFF_CACHE_DIR/embeddings or the user cache)."
+        ),
     ),
 ]
 

@@ -179,9 +179,7 @@ _CHANGE_WEIGHT: dict[str, float] = {
 }
 
 
-def _classify(
-    old: Modality, new: Modality | None, new_text: str, step: float
-) -> JudgementChange:
+def _classify(old: Modality, new: Modality | None, new_text: str, step: float) -> JudgementChange:
     if new is None:
         # Stated as fact this year: it happened (realized), or the fact denies it (reversed).
         return "reversed" if denies(new_text) else "realized"
@@ -247,6 +245,7 @@ def compare_judgements(
                     continue  # only a positive forecast can be realized by a stated fact
                 shared = len(o.terms & n.terms)
                 # A claimed outcome or reversal needs more common ground than a restatement.
+                assert o.modality is not None  # old candidates are all judgements
                 polarity_flip = n.modality is not None and n.modality.stance * o.modality.stance < 0
                 needed_terms = (
                     rules.min_shared_terms_for_outcome
@@ -287,9 +286,7 @@ def compare_judgements(
         assert o.modality is not None
         change = _classify(o.modality, n.modality, n.text, rules.certainty_step)
         cosine = float(old_vectors[i] @ new_vectors[j])
-        pairs.append(
-            _pair(change, o, n, cosine, old.label, new.label, term_counts)
-        )
+        pairs.append(_pair(change, o, n, cosine, old.label, new.label, term_counts))
     for i, o in enumerate(olds):
         if i not in used_old:
             pairs.append(_pair("dropped", o, None, None, old.label, new.label, term_counts))

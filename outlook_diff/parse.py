@@ -224,7 +224,12 @@ def _units(block_lines: list[str]) -> list[tuple[str, bool]]:
         if not line:
             blank = True
             continue
-        if units and not blank and _unclosed(units[-1][0]) and _is_caption(units[-1][0] + line, rules):
+        if (
+            units
+            and not blank
+            and _unclosed(units[-1][0])
+            and _is_caption(units[-1][0] + line, rules)
+        ):
             # A caption broken over two lines inside its parentheses (2026 chapter 8:
             # …戦略核演習を実施（2025年10月 / 提供：… / アフロ）).
             units.pop()
@@ -305,7 +310,11 @@ def _parse_block(block: _Block, label: str, chapter_id: str) -> Chapter:
             )
             continue
         draft = drafts[-1]
-        if block.kind == "front" and rules.footnote.match(line) and line.startswith(("（注", "(注")):
+        if (
+            block.kind == "front"
+            and rules.footnote.match(line)
+            and line.startswith(("（注", "(注"))
+        ):
             footnotes.append(line)
             continue
         if draft.is_recommendations:
@@ -384,11 +393,7 @@ def _front_byline(
         if at < 0 or at + 1 >= len(body):
             continue
         role, name = body[at][0], body[at + 1][0]
-        if (
-            len(role) <= 30
-            and rules.byline_role.search(role)
-            and rules.byline_name.match(name)
-        ):
+        if len(role) <= 30 and rules.byline_role.search(role) and rules.byline_name.match(name):
             rest = body[:at] + body[at + 2 :]
             return rest, (name.strip(),), (role.strip(),)
     return body, (), ()

@@ -61,23 +61,19 @@ def redline(old: str, new: str) -> str:
     """
     from rapidfuzz.distance import Indel
 
-    ops = [(op.tag, op.src_start, op.src_end, op.dest_start, op.dest_end) for op in Indel.opcodes(old, new)]
-    merged: list[list[object]] = []
-    for i, (tag, a0, a1, b0, b1) in enumerate(ops):
-        short_bridge = (
-            tag == "equal" and (a1 - a0) < 3 and 0 < i < len(ops) - 1
-        )
-        kind = "edit" if tag != "equal" or short_bridge else "equal"
-        if merged and merged[-1][0] == kind == "edit":
-            merged[-1][2] = a1
-            merged[-1][4] = b1
+    # (is_edit, old_start, old_end, new_start, new_end), with short equal bridges folded in
+    spans: list[tuple[bool, int, int, int, int]] = []
+    ops = Indel.opcodes(old, new)
+    for i, op in enumerate(ops):
+        short_bridge = op.tag == "equal" and op.src_end - op.src_start < 3 and 0 < i < len(ops) - 1
+        is_edit = op.tag != "equal" or short_bridge
+        if spans and spans[-1][0] and is_edit:
+            spans[-1] = (True, spans[-1][1], op.src_end, spans[-1][3], op.dest_end)
         else:
-            merged.append([kind, a0, a1, b0, b1])
+            spans.append((is_edit, op.src_start, op.src_end, op.dest_start, op.dest_end))
     out: list[str] = []
-    for kind, a0, a1, b0, b1 in merged:
-        assert isinstance(a0, int) and isinstance(a1, int)
-        assert isinstance(b0, int) and isinstance(b1, int)
-        if kind == "equal":
+    for is_edit, a0, a1, b0, b1 in spans:
+        if not is_edit:
             out.append(old[a0:a1])
             continue
         if a1 > a0:
@@ -119,10 +115,20 @@ def compare_recommendations(
     if not olds and not news:
         return ()
     vectors = embedder.embed([normalize(r.text) for r in olds + news])
-    sims = vectors[: len(olds)] @ vectors[len(olds) :].T if olds and news else np.zeros((len(olds), len(news)))
+    sims = (
+        vectors[: len(olds)] @ vectors[len(olds) :].T
+        if olds and news
+        else np.zeros((len(olds), len(news)))
+    )
     if olds and news:
         bonus = np.array(
-            [[rules.aligned_bonus if alignment.aligned(o.chapter, n.chapter) else 0.0 for n in news] for o in olds]
+            [
+                [
+                    rules.aligned_bonus if alignment.aligned(o.chapter, n.chapter) else 0.0
+                    for n in news
+                ]
+                for o in olds
+            ]
         )
         ranked = sims + bonus
     else:
@@ -168,7 +174,9 @@ def compare_recommendations(
             continue
         if olds:
             i = int(np.argmax(sims[:, j]))
-            fates.append(RecommendationFate("new", None, _ref(n), float(sims[i, j]), _ref(olds[i]), None))
+            fates.append(
+                RecommendationFate("new", None, _ref(n), float(sims[i, j]), _ref(olds[i]), None)
+            )
         else:
             fates.append(RecommendationFate("new", None, _ref(n), None, None, None))
     return tuple(sorted(fates, key=_importance))

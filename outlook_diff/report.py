@@ -174,9 +174,7 @@ class Report:
         return (
             any(link.status != "continued" for link in self.alignment)
             or any(j.change != "reaffirmed" for j in self.judgements)
-            or any(
-                (self.themes.new, self.themes.dropped, self.themes.rising, self.themes.fading)
-            )
+            or any((self.themes.new, self.themes.dropped, self.themes.rising, self.themes.fading))
             or any(r.status != "kept" for r in self.recommendations)
         )
 

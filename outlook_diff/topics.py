@@ -101,7 +101,9 @@ def title_matches(selector_text: str, chapter: Chapter) -> bool:
     from rapidfuzz import fuzz
 
     needle = normalize(selector_text)
-    titles = [normalize(chapter.title)] + ([normalize(chapter.toc_title)] if chapter.toc_title else [])
+    titles = [normalize(chapter.title)] + (
+        [normalize(chapter.toc_title)] if chapter.toc_title else []
+    )
     return any(needle in t or fuzz.partial_ratio(needle, t) >= 85 for t in titles)
 
 

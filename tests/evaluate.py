@@ -100,7 +100,9 @@ def evaluate_alignment() -> dict[str, Score]:
         gold_links |= {(o, n) for o in olds for n in news}
     gold_dropped = {_chapter_id(old, d["old"]) for d in labels.get("dropped", [])}
     predicted_links = {(o, n) for link in report().alignment for o in link.old for n in link.new}
-    predicted_dropped = {o for link in report().alignment if link.status == "dropped" for o in link.old}
+    predicted_dropped = {
+        o for link in report().alignment if link.status == "dropped" for o in link.old
+    }
     return {
         "links": Score(len(gold_links & predicted_links), len(predicted_links), len(gold_links)),
         "dropped": Score(
@@ -162,7 +164,9 @@ def evaluate_recommendations() -> dict[str, Score]:
             matched_pred += 1
             if got_partner == want_partner:
                 matched_right += 1
-    scores = {s: Score(correct[s], predicted[s], gold[s]) for s in statuses if gold[s] or predicted[s]}
+    scores = {
+        s: Score(correct[s], predicted[s], gold[s]) for s in statuses if gold[s] or predicted[s]
+    }
     scores["matched pairs"] = Score(matched_right, matched_pred, matched_gold)
     scores["exact fate"] = Score(exact, len(items), len(items))
     return scores
@@ -183,7 +187,10 @@ def evaluate_judgements() -> dict[str, Score]:
     partner_of_old: dict[str, tuple[str | None, str]] = {}
     for p in pairs:
         if p.old is not None:
-            partner_of_old[normalize(p.old.text)] = (normalize(p.new.text) if p.new else None, p.change)
+            partner_of_old[normalize(p.old.text)] = (
+                normalize(p.new.text) if p.new else None,
+                p.change,
+            )
     unpaired_new = {normalize(p.new.text) for p in pairs if p.old is None and p.new is not None}
 
     def sentence_of(edition: Edition, chapter: int | str, fragment: str) -> str | None:
@@ -209,12 +216,16 @@ def evaluate_judgements() -> dict[str, Score]:
     dropped_right = sum(
         1
         for item in dropped_gold
-        if partner_of_old.get(sentence_of(old, item["old_chapter"], item["old_text"]) or "", ("x", ""))[0]
+        if partner_of_old.get(
+            sentence_of(old, item["old_chapter"], item["old_text"]) or "", ("x", "")
+        )[0]
         is None
     )
     new_gold = labels.get("new", [])
     new_right = sum(
-        1 for item in new_gold if sentence_of(new, item["new_chapter"], item["new_text"]) in unpaired_new
+        1
+        for item in new_gold
+        if sentence_of(new, item["new_chapter"], item["new_text"]) in unpaired_new
     )
     return {
         "pairs": Score(found, given, len(gold_pairs)),

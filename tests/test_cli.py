@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
-import click
 import pytest
 from typer.testing import CliRunner
 
@@ -24,7 +24,7 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("outlook_diff.embed.make_embedder", lambda *a, **k: FakeEmbedder())
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> click.testing.Result:
+def run(*args: str, env: dict[str, str] | None = None) -> Any:
     return CliRunner().invoke(app, list(args), env=env)
 
 
@@ -113,21 +113,32 @@ def test_no_color_environment_variable_is_honoured() -> None:
     assert not ANSI.search(result.stdout)
 
 
+def _bad_input(directory: Path, kind: str) -> Path:
+    """A file (or not) of the kind named, in `directory`."""
+    path = directory / f"{kind}.txt"
+    if kind == "directory":
+        return directory
+    if kind == "empty":
+        path.write_text("")
+    elif kind == "binary":
+        path.write_bytes(b"\x00\x01\x02" * 100)
+    elif kind == "plain":
+        path.write_text("ただの文章です。\n", encoding="utf-8")
+    return path  # "absent": never written
+
+
 @pytest.mark.parametrize(
-    ("make", "message"),
+    ("kind", "message"),
     [
-        (lambda d: d / "absent.txt", "no such file"),
-        (lambda d: d, "directory"),
-        (lambda d: (d / "empty.txt").write_text("") and d / "empty.txt" or d / "empty.txt", "empty"),
-        (lambda d: (d / "bin.txt").write_bytes(b"\x00\x01\x02" * 100) and d / "bin.txt" or d / "bin.txt", "binary"),
-        (
-            lambda d: (d / "plain.txt").write_text("ただの文章です。\n") and d / "plain.txt" or d / "plain.txt",
-            None,
-        ),
+        ("absent", "no such file"),
+        ("directory", "directory"),
+        ("empty", "empty"),
+        ("binary", "binary"),
+        ("plain", None),
     ],
 )
-def test_bad_input_gives_one_clear_line(tmp_path: Path, make: object, message: str | None) -> None:
-    path = make(tmp_path)  # type: ignore[operator]
+def test_bad_input_gives_one_clear_line(tmp_path: Path, kind: str, message: str | None) -> None:
+    path = _bad_input(tmp_path, kind)
     result = run(str(path), "2026", "-q")
     if message is None:
         # Text without chapter markers still compares (with a warning, silenced by -q).
@@ -153,7 +164,9 @@ def test_cp932_and_crlf_inputs_compare_like_the_original(tmp_path: Path) -> None
     assert json.loads(parsed.stdout)["encoding"] in {"cp932", "shift_jis"}
 
 
-def test_interrupt_exits_130_and_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupt_exits_130_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
@@ -183,7 +196,11 @@ def test_chapters_command() -> None:
     assert table.exit_code == 0
     assert "2026/ch06" in table.stdout and "田島理博" in table.stdout
     parsed = json.loads(run("chapters", "2025", "--format", "json").stdout)
-    assert [c["id"] for c in parsed["chapters"]][:3] == ["2025/front-1", "2025/front-2", "2025/ch01"]
+    assert [c["id"] for c in parsed["chapters"]][:3] == [
+        "2025/front-1",
+        "2025/front-2",
+        "2025/ch01",
+    ]
     assert parsed["chapters"][3]["authors"] == ["小谷哲男"]
     assert parsed["encoding"] == "utf-8"
 

@@ -54,7 +54,9 @@ def test_swapping_old_and_new_mirrors_new_and_dropped() -> None:
     backward = report("2026", "2025")
     assert {t.term for t in forward.themes.new} == {t.term for t in backward.themes.dropped}
     assert {t.term for t in forward.themes.dropped} == {t.term for t in backward.themes.new}
-    dropped_chapters = {c for link in forward.alignment if link.status == "dropped" for c in link.old}
+    dropped_chapters = {
+        c for link in forward.alignment if link.status == "dropped" for c in link.old
+    }
     new_chapters = {c for link in backward.alignment if link.status == "new" for c in link.new}
     assert dropped_chapters == new_chapters
     forward_pairs = {(a.old, a.new) for a in forward.alignment if a.old and a.new}
@@ -110,14 +112,23 @@ def test_chapter_filter_by_topic_number_and_title() -> None:
 
 
 def test_unknown_chapter_selector_lists_the_valid_keys() -> None:
-    with pytest.raises(OutlookDiffError, match="unknown --chapter 'usa'.*china"):
+    with pytest.raises(OutlookDiffError, match=r"unknown --chapter 'usa'.*china"):
         report("2025", "2026", ("usa",))
-    with pytest.raises(OutlookDiffError, match="no chapter matches --chapter '99'"):
+    with pytest.raises(OutlookDiffError, match=r"no chapter matches --chapter '99'"):
         report("2025", "2026", ("99",))
 
 
-@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-@given(st.text(alphabet=st.sampled_from("第1章◆提言-・。「」（）\n 脱稿日年月日本文テスト写真アフロ：2024"), max_size=300))
+@settings(
+    max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            "第1章◆提言-・。「」（）\n 脱稿日年月日本文テスト写真アフロ：2024"
+        ),
+        max_size=300,
+    )
+)
 def test_parsing_arbitrary_text_raises_only_our_error(text: str) -> None:
     try:
         parsed = parse(text, label="x")
@@ -126,7 +137,9 @@ def test_parsing_arbitrary_text_raises_only_our_error(text: str) -> None:
     assert parsed.chapters
 
 
-@settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=15, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(
     st.lists(
         st.sampled_from(
@@ -143,7 +156,13 @@ def test_parsing_arbitrary_text_raises_only_our_error(text: str) -> None:
     )
 )
 def test_compare_of_any_small_edition_with_itself_reports_no_change(sentences: list[str]) -> None:
-    text = "第1章 テスト\n\n◆ 概観\n\n" + "\n\n".join(sentences) + "\n\n◆ 提言\n\n- " + sentences[0] + "\n"
+    text = (
+        "第1章 テスト\n\n◆ 概観\n\n"
+        + "\n\n".join(sentences)
+        + "\n\n◆ 提言\n\n- "
+        + sentences[0]
+        + "\n"
+    )
     small = parse(text, label="x")
     result = compare(small, small, Options(), embedder=FakeEmbedder())
     assert not result.has_changes
