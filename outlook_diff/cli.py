@@ -15,6 +15,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -313,20 +314,16 @@ def compare_command(
             raise OutlookDiffError("--limit must be 0 (all rows) or more")
         if output is not None:
             _check_writable(output)
-        from outlook_diff.compare import Options, compare
+        from outlook_diff.compare import compare
         from outlook_diff.render import render
 
         old_edition = _load(old, old_label, encoding, password, max_size, messages)
         new_edition = _load(new, new_label, encoding, password, max_size, messages)
-        if _same_file(old, new, old_edition, new_edition):
+        if _same_file(old, new):
             messages.note(f"{old} and {new} are identical: nothing changed")
-        options = Options(
-            model=model,
-            cache=not no_cache,
-            cache_dir=cache_dir,
-            allow_download=allow_download,
+        options = replace(
+            _options(model, allow_download, no_cache, cache_dir, quiet),
             chapters=tuple(chapter or ()),
-            progress=not quiet and sys.stderr.isatty(),
         )
         report = compare(old_edition, new_edition, options, warn=messages.warn)
         text = render(
@@ -341,7 +338,22 @@ def compare_command(
         raise typer.Exit(EXIT_CHANGED if report.has_changes else EXIT_SAME)
 
 
-def _same_file(old: str, new: str, old_edition: Any, new_edition: Any) -> bool:
+def _options(
+    model: str | None, allow_download: bool, no_cache: bool, cache_dir: Path | None, quiet: bool
+) -> Any:
+    """The core's options from the embedding flags the comparing commands share."""
+    from outlook_diff.compare import Options
+
+    return Options(
+        model=model,
+        cache=not no_cache,
+        cache_dir=cache_dir,
+        allow_download=allow_download,
+        progress=not quiet and sys.stderr.isatty(),
+    )
+
+
+def _same_file(old: str, new: str) -> bool:
     if old == new:
         return True
     try:
@@ -411,23 +423,15 @@ def align_command(
     with _guard(debug):
         if output is not None:
             _check_writable(output)
-        from outlook_diff.align import align
-        from outlook_diff.compare import distinct_labels
-        from outlook_diff.embed import make_embedder
+        from outlook_diff.compare import align_editions
         from outlook_diff.render.structure import render_alignment
 
-        old_edition = _load(old, old_label, encoding, password, max_size, messages)
-        new_edition = _load(new, new_label, encoding, password, max_size, messages)
-        old_edition, new_edition = distinct_labels(old_edition, new_edition)
-        embedder = make_embedder(
-            model,
-            cache=not no_cache,
-            cache_dir=cache_dir,
+        old_edition, new_edition, alignment = align_editions(
+            _load(old, old_label, encoding, password, max_size, messages),
+            _load(new, new_label, encoding, password, max_size, messages),
+            _options(model, allow_download, no_cache, cache_dir, quiet),
             warn=messages.warn,
-            progress=not quiet and sys.stderr.isatty(),
-            allow_download=allow_download,
         )
-        alignment = align(old_edition, new_edition, embedder)
         _emit(
             render_alignment(
                 old_edition,

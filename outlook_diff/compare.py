@@ -86,6 +86,34 @@ def distinct_labels(old: Edition, new: Edition) -> tuple[Edition, Edition]:
     return old.relabeled(f"{old.label}-old"), new.relabeled(f"{new.label}-new")
 
 
+def embedder_for(options: Options, warn: Callable[[str], None]) -> Embedder:
+    """The embedder `options` ask for: the bundled model or `--model`, cached or not."""
+    from outlook_diff.embed import make_embedder
+
+    return make_embedder(
+        options.model,
+        cache=options.cache,
+        cache_dir=options.cache_dir,
+        warn=warn,
+        progress=options.progress,
+        allow_download=options.allow_download,
+    )
+
+
+def align_editions(
+    old: Edition,
+    new: Edition,
+    options: Options = Options(),
+    *,
+    warn: Callable[[str], None] = lambda message: None,
+) -> tuple[Edition, Edition, Alignment]:
+    """Only the alignment (the `align` command); returns the editions as aligned (labels)."""
+    from outlook_diff.align import align
+
+    old, new = distinct_labels(old, new)
+    return old, new, align(old, new, embedder_for(options, warn))
+
+
 def compare(
     old: Edition,
     new: Edition,
@@ -100,17 +128,7 @@ def compare(
     from outlook_diff.recommendations import compare_recommendations
     from outlook_diff.themes import compare_themes
 
-    if embedder is None:
-        from outlook_diff.embed import make_embedder
-
-        embedder = make_embedder(
-            options.model,
-            cache=options.cache,
-            cache_dir=options.cache_dir,
-            warn=warn,
-            progress=options.progress,
-            allow_download=options.allow_download,
-        )
+    embedder = embedder or embedder_for(options, warn)
     old, new = distinct_labels(old, new)
     batch = _Precomputed(embedder, texts_to_embed(old, new))
 
