@@ -526,9 +526,10 @@ def test_markdown_is_tidy(markdown_text: str) -> None:
 
 
 def test_markdown_kept_recommendation_has_no_details(markdown_text: str) -> None:
-    details = markdown_text.split("### The recommendations in full", 1)[1]
-    assert "#### 4. modified" in details
-    assert "#### 5." not in details and AMMUNITION not in details
+    recommendations = markdown_text.split("## Recommendations", 1)[1]
+    assert "### Modified (1)" in recommendations and "#### 1. modified" in recommendations
+    kept = recommendations.split("### Kept (1)", 1)[1]
+    assert "####" not in kept and f"> {AMMUNITION}" not in kept
 
 
 def _html(markdown: str) -> str:
@@ -547,7 +548,8 @@ def test_markdown_parses_as_intended(markdown_text: str) -> None:
     assert "<s>関与が不透明となる中</s>" in html
     # no cell text split a row: every row of every table has as many cells as its header
     tables = re.findall(r"<table>(.*?)</table>", html, re.DOTALL)
-    assert len(tables) == 9  # editions, counts, alignment, judgements, 4 themes, recommendations
+    # editions, counts, alignment, judgements, 4 themes, one per recommendation fate
+    assert len(tables) == 8 + 5
     for table in tables:
         head, body = table.split("</thead>")
         rows = body.split("<tr>")[1:]
@@ -707,12 +709,14 @@ def test_limit_one_prints_one_row_per_table(report: Report) -> None:
     assert "0 → 9" in text and "0 → 4" not in text  # new: 抑制主義, not 存立危機事態
     assert "5 → 12" in text and "8 → 17" not in text  # rising: CPTPP, not サプライチェーン
     assert "31 → 0" in text and "3 → 0" not in text  # dropped: 偽情報, not プレバンキング
-    recommendations = text.split("Redline / best candidate")[1]
-    assert "dropped" in recommendations and "moved" not in recommendations
+    # one table per recommendation fate, so every fate keeps its first row
+    for status in ("dropped", "new", "modified", "moved", "kept"):
+        assert f"Recommendations — {status} (1)" in text
     assert "showing 1 of 6; --limit 0 shows all" in text
     md = render(report, "markdown", limit=1)
-    assert "#### 1. reversed" in md and "#### 2." not in md
-    assert "*Showing 1 of 5; `--limit 0` shows all.*" in md
+    judgements = md.split("## Changed judgements", 1)[1].split("## Themes", 1)[0]
+    assert "#### 1. reversed" in judgements and "#### 2." not in judgements
+    assert "*Showing 1 of 6; `--limit 0` shows all.*" in md
 
 
 def test_limit_zero_means_all(report: Report) -> None:

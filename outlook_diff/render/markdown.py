@@ -424,30 +424,37 @@ def _context_cell(quote: Quote | None) -> str:
     return f"{_cell(quote.text)} (`{quote.chapter}`)"
 
 
+_FATE_ORDER = ("dropped", "new", "modified", "moved", "kept")
+
+
 def _recommendations(report: Report, layout: _Layout) -> list[str]:
+    """One table per fate, so `--limit` shows some of each instead of only the first kind."""
     blocks = ["## Recommendations"]
     if not report.recommendations:
         return [*blocks, "*No recommendations in either edition.*"]
-    fates, note = _limited(report.recommendations, layout)
-    rows = [
-        [
-            str(rank),
-            f"**{fate.status}**",
-            _rec_cell(fate.old),
-            _rec_cell(fate.new),
-            _number(fate.similarity),
-            _fate_cell(fate),
-        ]
-        for rank, fate in enumerate(fates, start=1)
-    ]
     headers = ["#", "Status", f"{layout.old_label}", f"{layout.new_label}", "Similarity"]
-    blocks.append(_table([*headers, "Redline / best candidate"], rows, "rlllrl"))
-    blocks.append(note or "")
-    details = [(rank, fate) for rank, fate in enumerate(fates, start=1) if fate.status != "kept"]
-    if details:
-        blocks.append("### The recommendations in full")
-        for rank, fate in details:
-            blocks.extend(_recommendation_detail(report, layout, rank, fate))
+    for status in _FATE_ORDER:
+        group = [f for f in report.recommendations if f.status == status]
+        if not group:
+            continue
+        fates, note = _limited(group, layout)
+        rows = [
+            [
+                str(rank),
+                f"**{fate.status}**",
+                _rec_cell(fate.old),
+                _rec_cell(fate.new),
+                _number(fate.similarity),
+                _fate_cell(fate),
+            ]
+            for rank, fate in enumerate(fates, start=1)
+        ]
+        blocks.append(f"### {status.capitalize()} ({len(group)})")
+        blocks.append(_table([*headers, "Redline / best candidate"], rows, "rlllrl"))
+        blocks.append(note or "")
+        if status != "kept":
+            for rank, fate in enumerate(fates, start=1):
+                blocks.extend(_recommendation_detail(report, layout, rank, fate))
     return blocks
 
 

@@ -456,31 +456,38 @@ _RECOMMENDATION_STYLE = {
 
 
 def _recommendations(report: Report, layout: _Layout) -> list[RenderableType]:
+    """One table per fate, so `--limit` shows some of each instead of only the first kind."""
     if not report.recommendations:
         return [_empty("No recommendations in either edition.")]
-    fates, caption = _rows(report.recommendations, layout)
-    table = _table(
-        "Recommendations",
-        [
-            ("#", {"justify": "right", "no_wrap": True}),
-            ("Status", {"no_wrap": True}),
-            (f"{layout.old_label} recommendation", {"ratio": 3}),
-            (f"{layout.new_label} recommendation", {"ratio": 3}),
-            ("Sim.", {"justify": "right", "no_wrap": True}),
-            ("Redline / best candidate", {"ratio": 3}),
-        ],
-    )
-    for rank, fate in enumerate(fates, start=1):
-        table.add_row(
-            Text(str(rank)),
-            Text(fate.status, style=_RECOMMENDATION_STYLE.get(fate.status, "")),
-            _rec(fate.old, layout),
-            _rec(fate.new, layout),
-            _number(fate.similarity),
-            _fate_detail(fate, layout),
+    out: list[RenderableType] = []
+    for status in _RECOMMENDATION_STYLE:
+        group = [f for f in report.recommendations if f.status == status]
+        if not group:
+            continue
+        fates, caption = _rows(group, layout)
+        table = _table(
+            f"Recommendations — {status} ({len(group)})",
+            [
+                ("#", {"justify": "right", "no_wrap": True}),
+                ("Status", {"no_wrap": True}),
+                (f"{layout.old_label} recommendation", {"ratio": 3}),
+                (f"{layout.new_label} recommendation", {"ratio": 3}),
+                ("Sim.", {"justify": "right", "no_wrap": True}),
+                ("Redline / best candidate", {"ratio": 3}),
+            ],
         )
-    table.caption = caption
-    return [table]
+        for rank, fate in enumerate(fates, start=1):
+            table.add_row(
+                Text(str(rank)),
+                Text(fate.status, style=_RECOMMENDATION_STYLE.get(fate.status, "")),
+                _rec(fate.old, layout),
+                _rec(fate.new, layout),
+                _number(fate.similarity),
+                _fate_detail(fate, layout),
+            )
+        table.caption = caption
+        out.append(table)
+    return out
 
 
 def _fate_detail(fate: RecommendationFate, layout: _Layout) -> Text:
