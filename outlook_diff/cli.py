@@ -129,7 +129,9 @@ NoColorOpt = Annotated[
 ]
 WidthOpt = Annotated[
     int | None,
-    typer.Option("--width", help="Table width in columns (default: the terminal's; 120 in a file or a pipe)."),
+    typer.Option(
+        "--width", help="Table width in columns (default: the terminal's; 120 in a file or a pipe)."
+    ),
 ]
 DebugOpt = Annotated[
     bool, typer.Option("--debug", help="Show a traceback when something goes wrong.")

