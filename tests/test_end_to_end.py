@@ -124,3 +124,36 @@ def test_shipped_label_and_path_give_the_same_edition() -> None:
     by_path = load_edition(str(ROOT / "data" / "outlook-2026.txt"))
     assert by_label.chapters == by_path.chapters
     assert by_label.source == "shipped:2026"
+
+
+@pytest.mark.slow
+def test_ctrl_c_mid_run_exits_130_and_writes_nothing(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    target = tmp_path / "report.json"
+    command = [
+        sys.executable,
+        "-m",
+        "outlook_diff",
+        "2025",
+        "2026",
+        "--no-cache",
+        "-o",
+        str(target),
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # A shell may start children with SIGINT ignored; a user's terminal does not.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    time.sleep(3)  # well into the embedding
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert stderr.strip().endswith("interrupted: no output written")
+    assert list(tmp_path.iterdir()) == []
