@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from outlook_diff.errors import OutlookDiffError
 from outlook_diff.judgements import JudgementRules
 from outlook_diff.model import Edition
 from outlook_diff.recommendations import RecommendationRules
@@ -178,7 +177,7 @@ def select_chapters(
     old: Edition, new: Edition, alignment: Alignment, selectors: Sequence[str]
 ) -> set[str]:
     """Chapter ids picked by `--chapter` values, widened to their whole aligned groups."""
-    from outlook_diff.topics import parse_selector, selects
+    from outlook_diff.topics import no_match, parse_selector, selects
 
     chapters = (*old.chapters, *new.chapters)
     selected: set[str] = set()
@@ -197,6 +196,6 @@ def select_chapters(
                 if hits.intersection((*link.old, *link.new)):
                     hits.update((*link.old, *link.new))
         if not hits:
-            raise OutlookDiffError(f"no chapter matches --chapter {raw!r} ({selector.describe()})")
+            raise no_match(raw)
         selected |= hits
     return selected

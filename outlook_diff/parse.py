@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 from outlook_diff.datafiles import load_table
@@ -93,7 +93,6 @@ def split_sentences(text: str) -> tuple[str, ...]:
     rest = text[start:].strip()
     if rest:
         sentences.append(rest)
-    # A piece made only of closers left behind by the loop above belongs to the sentence before.
     return tuple(sentences)
 
 
@@ -268,7 +267,7 @@ class _SectionDraft:
     is_recommendations: bool = False
 
 
-def _parse_block(block: _Block, label: str, chapter_id: str) -> Chapter:
+def _parse_block(block: _Block, chapter_id: str) -> Chapter:
     rules = _rules()
     units = _units(block.lines)
     authors: tuple[str, ...] = ()
@@ -440,10 +439,10 @@ def parse(
         chapter_id = base if seen[base] == 1 else f"{base}-{seen[base]}"
         if seen[base] == 2:
             warnings.append(f"chapter number {block.number} appears more than once: both kept")
-        chapter = _parse_block(block, label, chapter_id)
+        chapter = _parse_block(block, chapter_id)
         toc_title = toc_chapters.get(block.number) if block.number is not None else None
         if toc_title is not None and normalize(toc_title) != normalize(chapter.title):
-            chapter = _replace_toc(chapter, toc_title)
+            chapter = replace(chapter, toc_title=toc_title)
         chapters.append(chapter)
 
     if not any(s.paragraphs for c in chapters for s in c.sections) and not any(
@@ -461,7 +460,3 @@ def parse(
     )
 
 
-def _replace_toc(chapter: Chapter, toc_title: str) -> Chapter:
-    from dataclasses import replace
-
-    return replace(chapter, toc_title=toc_title)
