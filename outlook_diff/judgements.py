@@ -43,6 +43,9 @@ class JudgementRules:
     same_group_similarity: float = 0.87  # cosine to pair sentences in aligned chapters
     cross_group_similarity: float = 0.91  # cosine to pair sentences across chapters
     realized_similarity: float = 0.90  # cosine to take a stated fact as a forecast's outcome
+    # A flip of polarity between two cue words is often two different propositions (Ukraine
+    # may not hold out / Russia will not give up): claim a reversal only on a close pairing.
+    reversal_similarity: float = 0.90
     min_shared_terms: int = 1  # key terms two paired sentences must share
     min_shared_terms_for_outcome: int = 2  # ... for a realized or reversed pair
     certainty_step: float = 0.15  # stance change that counts as strengthened/weakened
@@ -257,6 +260,8 @@ def compare_judgements(
                 aligned = alignment.aligned(o.quote.chapter, n.quote.chapter)
                 if n.modality is None:
                     needed = rules.realized_similarity
+                elif polarity_flip:
+                    needed = rules.reversal_similarity
                 elif aligned:
                     needed = rules.same_group_similarity
                 else:
