@@ -48,7 +48,7 @@ bench: install
 	$(BIN)/python benchmarks/bench.py
 
 golden: install
-	$(BIN)/python -m pytest -q tests/test_golden.py --regenerate-golden
+	$(BIN)/python -m pytest -q tests/test_golden.py tests/test_cli.py --regenerate-golden
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

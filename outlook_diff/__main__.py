@@ -1,5 +1,5 @@
 """`python -m outlook_diff` runs the command line."""
 
-from outlook_diff.cli import main
+from outlook_diff.entrypoint import main
 
 main()

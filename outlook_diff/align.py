@@ -21,6 +21,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from outlook_diff.model import Chapter, Edition
@@ -105,8 +106,13 @@ class Alignment:
                 return link
         raise KeyError(chapter_id)
 
+    @cached_property
+    def _aligned_pairs(self) -> frozenset[tuple[str, str]]:
+        return frozenset((o, n) for link in self.links for o in link.old for n in link.new)
+
     def aligned(self, old_id: str, new_id: str) -> bool:
-        return any(old_id in link.old and new_id in link.new for link in self.links)
+        """Whether the two chapters are in one aligned group (called for every sentence pair)."""
+        return (old_id, new_id) in self._aligned_pairs
 
 
 def _ngrams(text: str) -> Counter[str]:

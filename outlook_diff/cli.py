@@ -48,6 +48,7 @@ app = typer.Typer(
     cls=_CompareByDefault,
     add_completion=False,
     no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
     rich_markup_mode=None,
     help=(
         "What changed between two editions of a policy report: chapters, judgements, "

@@ -458,5 +458,3 @@ def parse(
         chapters=tuple(chapters),
         warnings=tuple(warnings),
     )
-
-

@@ -243,3 +243,32 @@ def test_every_command_and_option_has_help_and_is_in_the_readme() -> None:
             assert option.help, (name, option.name)  # type: ignore[attr-defined]
             long = max(option.opts, key=len)  # type: ignore[attr-defined]
             assert long in readme, (name, long)
+
+
+def test_stored_help_is_typers_own(request: pytest.FixtureRequest) -> None:
+    """`outlook-diff --help` answers from help.txt without importing typer: keep it current."""
+    from outlook_diff.entrypoint import HELP_FILE
+
+    current = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "80"}, prog_name="outlook-diff")
+    assert current.exit_code == 0
+    if request.config.getoption("--regenerate-golden"):
+        HELP_FILE.write_text(current.stdout, encoding="utf-8")
+    assert HELP_FILE.read_text(encoding="utf-8") == current.stdout
+
+
+def test_fast_help_and_version_do_not_import_typer() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from outlook_diff.entrypoint import main; "
+        "sys.argv = ['outlook-diff', sys.argv[1]]; main(); "
+        "assert 'typer' not in sys.modules, 'typer imported'"
+    )
+    for flag in ("--help", "-h", "--version"):
+        result = subprocess.run(
+            [sys.executable, "-c", code, flag], capture_output=True, text=True, cwd=ROOT
+        )
+        assert result.returncode == 0, result.stderr
+    assert run("-h").exit_code == 0  # -h also works through typer (e.g. after a command)
+    assert run("compare", "-h").stdout.startswith("Usage:")

@@ -12,10 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from outlook_diff.errors import OutlookDiffError
-from outlook_diff.render.json import render_json
-from outlook_diff.render.markdown import render_markdown
-from outlook_diff.render.table import DEFAULT_QUOTE_CHARS, render_table
 from outlook_diff.report import Report
+
+# Terminal quotes longer than this are cut with "…". (Kept here, not imported from table.py,
+# so that `--format json` never imports rich: each renderer is imported when it is used.)
+DEFAULT_QUOTE_CHARS = 80
 
 # The names `--only` accepts, in the order the sections are printed.
 SECTIONS: tuple[str, ...] = ("alignment", "judgements", "themes", "recommendations")
@@ -36,6 +37,8 @@ Renderer = Callable[[Report, RenderOptions], str]
 
 
 def _table(report: Report, options: RenderOptions) -> str:
+    from outlook_diff.render.table import render_table
+
     return render_table(
         report,
         limit=options.limit,
@@ -47,10 +50,14 @@ def _table(report: Report, options: RenderOptions) -> str:
 
 
 def _markdown(report: Report, options: RenderOptions) -> str:
+    from outlook_diff.render.markdown import render_markdown
+
     return render_markdown(report, limit=options.limit, only=options.only)
 
 
 def _json(report: Report, options: RenderOptions) -> str:
+    from outlook_diff.render.json import render_json
+
     return render_json(report)
 
 

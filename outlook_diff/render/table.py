@@ -22,6 +22,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from outlook_diff.render import DEFAULT_QUOTE_CHARS
 from outlook_diff.report import (
     JudgementPair,
     Quote,
@@ -30,8 +31,6 @@ from outlook_diff.report import (
     Report,
     Theme,
 )
-
-DEFAULT_QUOTE_CHARS = 80
 
 # The redline markers written by recommendations.redline: [-deleted-] and {+inserted+}.
 _REDLINE = re.compile(r"\[-(?P<deleted>.*?)-\]|\{\+(?P<inserted>.*?)\+\}", re.DOTALL)
