@@ -17,7 +17,6 @@ The combined score links pairs; links form groups (several old → one new is a 
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -122,24 +121,30 @@ def _ngrams(text: str) -> Counter[str]:
     return grams
 
 
-def _tfidf_vectors(texts: Sequence[str]) -> list[dict[str, float]]:
-    counts = [_ngrams(t) for t in texts]
+def _tfidf_cosines(old_texts: Sequence[str], new_texts: Sequence[str]) -> np.ndarray:
+    """Cosines of character 2-3-gram TF-IDF vectors, every old text against every new one.
+
+    One matrix per edition (texts x n-grams, sublinear tf, smoothed idf over both editions,
+    rows of unit length) and one matrix product: linear in the text, not a Python loop over
+    chapter pairs.
+    """
+    import numpy as np
+
+    counts = [_ngrams(t) for t in (*old_texts, *new_texts)]
     df: Counter[str] = Counter()
     for c in counts:
         df.update(c.keys())
-    n_docs = len(texts)
-    vectors: list[dict[str, float]] = []
-    for c in counts:
-        vec = {g: (1 + math.log(tf)) * math.log((1 + n_docs) / (1 + df[g])) for g, tf in c.items()}
-        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
-        vectors.append({g: v / norm for g, v in vec.items()})
-    return vectors
-
-
-def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(v * b.get(g, 0.0) for g, v in a.items())
+    column = {gram: i for i, gram in enumerate(df)}
+    idf = np.log((1 + len(counts)) / (1 + np.fromiter(df.values(), dtype=np.float64)))
+    matrix = np.zeros((len(counts), len(column)), dtype=np.float32)
+    for row, c in enumerate(counts):
+        cols = np.fromiter((column[g] for g in c), dtype=np.int64, count=len(c))
+        tf = np.fromiter(c.values(), dtype=np.float64, count=len(c))
+        matrix[row, cols] = (1 + np.log(tf)) * idf[cols]
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    matrix /= np.where(norms > 0, norms, 1.0)
+    split = len(old_texts)
+    return np.asarray(matrix[:split] @ matrix[split:].T, dtype=np.float64)
 
 
 def _author_score(old: Chapter, new: Chapter) -> tuple[float | None, str | None]:
@@ -188,12 +193,8 @@ def score_pairs(old: Edition, new: Edition, embedder: Embedder) -> list[PairScor
     if old.label == new.label:
         raise ValueError("editions to align need distinct labels (chapter ids would collide)")
     chapters = list(old.chapters) + list(new.chapters)
-    tfidf_vectors = dict(
-        zip(
-            (c.id for c in chapters),
-            _tfidf_vectors([chapter_text(c) for c in chapters]),
-            strict=True,
-        )
+    cosines = _tfidf_cosines(
+        [chapter_text(c) for c in old.chapters], [chapter_text(c) for c in new.chapters]
     )
     texts = {c.id: section_texts(c) for c in chapters}
     flat = [t for c in chapters for t in texts[c.id]]
@@ -202,7 +203,9 @@ def score_pairs(old: Edition, new: Edition, embedder: Embedder) -> list[PairScor
     nearest = _nearest_chapter(vectors, owner, old, new)
 
     pairs = [(o, n) for o in old.chapters for n in new.chapters if o.kind == n.kind]
-    raw_tfidf = {(o.id, n.id): _cosine(tfidf_vectors[o.id], tfidf_vectors[n.id]) for o, n in pairs}
+    row = {c.id: i for i, c in enumerate(old.chapters)}
+    col = {c.id: i for i, c in enumerate(new.chapters)}
+    raw_tfidf = {(o.id, n.id): float(cosines[row[o.id], col[n.id]]) for o, n in pairs}
     # Character n-gram cosines between rewritten chapters are small (0.03-0.15 here) and
     # depend on chapter length; rescale them to 0-1 over the pairs being compared.
     low = min(raw_tfidf.values(), default=0.0)
