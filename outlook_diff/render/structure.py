@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Any
 
 from outlook_diff.editions import ShippedEdition
@@ -16,12 +17,6 @@ from outlook_diff.topics import chapter_topics
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
-
-
-def _print(renderables: Sequence[Any], width: int | None, color: bool) -> str:
-    from outlook_diff.render.table import console_text
-
-    return console_text(renderables, width=width, color=color)
 
 
 def render_chapters(edition: Edition, fmt: str, *, width: int | None, color: bool) -> str:
@@ -53,7 +48,9 @@ def render_chapters(edition: Edition, fmt: str, *, width: int | None, color: boo
             ", ".join(chapter_topics(chapter)),
         )
     notes = [f"warning: {w}" for w in edition.warnings]
-    return _print([table, *notes], width, color)
+    from outlook_diff.render.table import console_text
+
+    return console_text([table, *notes], width=width, color=color)
 
 
 def render_alignment(
@@ -87,12 +84,14 @@ def render_alignment(
             f"{link.score:.2f}",
             "\n".join(link.reasons),
         )
-    return _print([table], width, color)
+    from outlook_diff.render.table import console_text
+
+    return console_text([table], width=width, color=color)
 
 
 def render_editions(editions: Sequence[ShippedEdition], fmt: str) -> str:
     if fmt == "json":
-        return _dumps([vars(e) | {"path": None} for e in editions])
+        return _dumps([asdict(e) for e in editions])
     lines = [
         f"{e.label}\t{e.title} — {e.subtitle}\n\t{e.title_en}\n\t{e.publisher}, {e.published}"
         for e in editions
