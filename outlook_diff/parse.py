@@ -259,6 +259,21 @@ def _bullet(line: str, rules: _Rules) -> str | None:
     return None
 
 
+_KANA = re.compile(r"[\u3041-\u309f\u30a1-\u30ff]")
+
+
+def _join_at_break(before: str, after: str) -> str:
+    """Join a paragraph cut by a page break or caption.
+
+    The extraction prints the kana at a page break twice, at the foot of one page and the head
+    of the next (2025 chapter 13: 情報であ[る] / [る]か否か; 2026 chapter 2: 限定的であ[る。] /
+    [る]とみられる): a kana repeated exactly across the break is one kana.
+    """
+    if before and after and before[-1] == after[0] and _KANA.match(after[0]):
+        return before + after[1:]
+    return before + after
+
+
 @dataclass
 class _SectionDraft:
     heading: str | None
@@ -329,7 +344,7 @@ def _parse_block(block: _Block, chapter_id: str) -> Chapter:
             previous = draft.paragraphs[-1]
             if not previous.endswith(rules.paragraph_end):
                 # Cut by a page break or a photo caption: the paragraph continues here.
-                draft.paragraphs[-1] += line
+                draft.paragraphs[-1] = _join_at_break(previous, line)
                 continue
             if line[0] in rules.no_sentence_start:
                 # No sentence starts with a particle or an inflection: this continues the
@@ -338,10 +353,7 @@ def _parse_block(block: _Block, chapter_id: str) -> Chapter:
                 # るとみられる。), that 。 is the extraction's, not the author's.
                 if previous.endswith("。"):
                     previous = previous[:-1]
-                    if previous.endswith(line[0]):
-                        # …であ[る。] / [る]とみられる: the kana at the break is printed twice.
-                        previous = previous[:-1]
-                draft.paragraphs[-1] = previous + line
+                draft.paragraphs[-1] = _join_at_break(previous, line)
                 continue
         draft.paragraphs.append(line)
 

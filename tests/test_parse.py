@@ -386,3 +386,10 @@ def test_sentence_closed_by_a_page_break_is_rejoined() -> None:
         "日本経済全体への影響は限定的であるとみられる。一方、産業別にみると" in t for t in texts
     )
     assert not any(t.startswith("るとみられる") for t in texts)
+
+
+def test_kana_printed_twice_at_a_page_break_is_one_kana() -> None:
+    """Regression: 2025 chapter 13 printed 情報である / caption / るか否か (る twice)."""
+    ch13 = edition("2025").chapter("2025/ch13")
+    assert "AIが生成した情報であるか否かを検知するための研究" in ch13.text
+    assert "であるるか" not in ch13.text
