@@ -824,3 +824,13 @@ def _strip_ansi(text: str) -> str:
 def _wide(report: Report, **options: Any) -> str:
     """The table at a width where no cell wraps, to search for phrases; ANSI codes removed."""
     return _strip_ansi(render(report, "table", width=1000, **options))
+
+
+def test_theme_context_keeps_the_term_in_view() -> None:
+    from outlook_diff.render.table import cut_around
+
+    text = "前置き" * 40 + "「グローバル・サウス（GS）」諸国も多大な関心を示している。"
+    shown = cut_around(text, "グローバル・サウス", 80)
+    assert "グローバル・サウス" in shown and shown.startswith("…") and len(shown) <= 80
+    assert cut_around("短い文", "文", 80) == "短い文"
+    assert cut_around(text, "前置き", 80) == text[:79].rstrip() + "…"

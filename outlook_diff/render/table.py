@@ -203,6 +203,16 @@ def cut(text: str, limit: int) -> str:
     return flat
 
 
+def cut_around(text: str, term: str, limit: int) -> str:
+    """Like `cut`, but keeps `term` in view: a theme's context is useless without its term."""
+    flat = cut(text, 0)
+    at = flat.find(term)
+    if limit <= 0 or len(flat) <= limit or at < 0 or at + len(term) <= limit - 1:
+        return cut(flat, limit)
+    start = max(0, min(at - limit // 3, len(flat) - limit + 2))
+    return "…" + cut(flat[start:], limit - 1)
+
+
 def redline_parts(redline: str) -> list[tuple[str, str]]:
     """Split a `[-deleted-]{+inserted+}` redline into ("equal"|"deleted"|"inserted", text) parts."""
     parts: list[tuple[str, str]] = []
@@ -438,7 +448,9 @@ def _themes(report: Report, layout: _Layout) -> list[RenderableType]:
                 Text(theme.term, style="bold"),
                 Text(f"{theme.old_count} → {theme.new_count}"),
                 Text(", ".join(theme.chapters) or _NONE),
-                _quote_text(theme.context, layout),
+                Text(cut_around(theme.context.text, theme.term, layout.quote_chars))
+                if theme.context
+                else Text(_NONE, style="dim"),
             )
         table.caption = caption
         out.append(table)
