@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from outlook_diff.model import Edition, Recommendation
 from outlook_diff.normalize import normalize
-from outlook_diff.report import RecommendationFate, RecRef
+from outlook_diff.report import RECOMMENDATION_ORDER, RecommendationFate, RecRef
 
 if TYPE_CHECKING:
     import numpy as np
@@ -182,9 +182,6 @@ def compare_recommendations(
     return tuple(sorted(fates, key=_importance))
 
 
-_STATUS_ORDER = {"dropped": 0, "new": 1, "moved": 2, "modified": 3, "kept": 4}
-
-
 def _importance(fate: RecommendationFate) -> tuple[int, float, str, int]:
     """Dropped and new first (what a reader most needs), then moved, modified, kept.
 
@@ -194,4 +191,4 @@ def _importance(fate: RecommendationFate) -> tuple[int, float, str, int]:
     ref = fate.old or fate.new
     assert ref is not None
     similarity = fate.similarity if fate.similarity is not None else 0.0
-    return (_STATUS_ORDER[fate.status], similarity, ref.chapter, ref.index)
+    return (RECOMMENDATION_ORDER.index(fate.status), similarity, ref.chapter, ref.index)

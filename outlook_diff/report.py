@@ -17,6 +17,14 @@ JudgementChange = Literal[
     "reversed", "strengthened", "weakened", "realized", "reaffirmed", "new", "dropped"
 ]
 RecommendationStatus = Literal["dropped", "new", "modified", "moved", "kept"]
+# Most important first: what a reader needs first, in every list and every renderer.
+RECOMMENDATION_ORDER: tuple[RecommendationStatus, ...] = (
+    "dropped",
+    "new",
+    "moved",
+    "modified",
+    "kept",
+)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,15 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from outlook_diff.render.table import redline_parts, report_title
-from outlook_diff.report import JudgementPair, Quote, RecommendationFate, RecRef, Report, Theme
+from outlook_diff.report import (
+    RECOMMENDATION_ORDER,
+    JudgementPair,
+    Quote,
+    RecommendationFate,
+    RecRef,
+    Report,
+    Theme,
+)
 
 _NONE = "—"
 
@@ -424,16 +432,13 @@ def _context_cell(quote: Quote | None) -> str:
     return f"{_cell(quote.text)} (`{quote.chapter}`)"
 
 
-_FATE_ORDER = ("dropped", "new", "modified", "moved", "kept")
-
-
 def _recommendations(report: Report, layout: _Layout) -> list[str]:
     """One table per fate, so `--limit` shows some of each instead of only the first kind."""
     blocks = ["## Recommendations"]
     if not report.recommendations:
         return [*blocks, "*No recommendations in either edition.*"]
     headers = ["#", "Status", f"{layout.old_label}", f"{layout.new_label}", "Similarity"]
-    for status in _FATE_ORDER:
+    for status in RECOMMENDATION_ORDER:
         group = [f for f in report.recommendations if f.status == status]
         if not group:
             continue

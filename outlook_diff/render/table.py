@@ -24,6 +24,7 @@ from rich.text import Text
 
 from outlook_diff.render import DEFAULT_QUOTE_CHARS
 from outlook_diff.report import (
+    RECOMMENDATION_ORDER,
     JudgementPair,
     Quote,
     RecommendationFate,
@@ -471,7 +472,7 @@ def _recommendations(report: Report, layout: _Layout) -> list[RenderableType]:
     if not report.recommendations:
         return [_empty("No recommendations in either edition.")]
     out: list[RenderableType] = []
-    for status in _RECOMMENDATION_STYLE:
+    for status in RECOMMENDATION_ORDER:
         group = [f for f in report.recommendations if f.status == status]
         if not group:
             continue
