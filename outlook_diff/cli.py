@@ -74,6 +74,7 @@ class StructureFormat(StrEnum):
 class Only(StrEnum):
     alignment = "alignment"
     judgements = "judgements"
+    forecasts = "forecasts"
     themes = "themes"
     recommendations = "recommendations"
 

@@ -10,14 +10,14 @@ view shows the same pairings as the full report.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from outlook_diff.judgements import JudgementRules
 from outlook_diff.model import Edition
 from outlook_diff.recommendations import RecommendationRules
-from outlook_diff.report import Report, ThemeChanges
+from outlook_diff.report import EditionSummary, Report, ThemeChanges
 
 if TYPE_CHECKING:
     import numpy as np
@@ -63,18 +63,18 @@ class _Precomputed:
 
 
 def texts_to_embed(old: Edition, new: Edition) -> list[str]:
-    """Exactly the texts the stages compare: sections, recommendations, judgement candidates."""
+    """Exactly the texts the stages compare: sections, and every sentence and recommendation."""
     from outlook_diff.align import section_texts
-    from outlook_diff.judgements import candidate_texts
-    from outlook_diff.normalize import normalize
+    from outlook_diff.judgements import sentence_texts
 
     texts: list[str] = []
     for edition in (old, new):
         for chapter in edition.chapters:
             texts.extend(section_texts(chapter))
-    texts.extend(normalize(r.text) for r in (*old.recommendations, *new.recommendations))
-    texts.extend(candidate_texts(old, with_facts=False))
-    texts.extend(candidate_texts(new, with_facts=True))
+    # Every sentence and recommendation (recommendations are compared whole, by both the
+    # recommendation and the judgement stage).
+    texts.extend(sentence_texts(old))
+    texts.extend(sentence_texts(new))
     return list(dict.fromkeys(texts))
 
 
@@ -123,7 +123,7 @@ def compare(
 ) -> Report:
     """Compare two editions. `embedder` overrides the one `options` would build (tests)."""
     from outlook_diff.align import align
-    from outlook_diff.judgements import compare_judgements
+    from outlook_diff.judgements import compare_judgements, touches
     from outlook_diff.recommendations import compare_recommendations
     from outlook_diff.themes import compare_themes
 
@@ -132,19 +132,30 @@ def compare(
     batch = _Precomputed(embedder, texts_to_embed(old, new))
 
     alignment = align(old, new, batch)
-    judgements = compare_judgements(old, new, alignment, batch, options.judgements)
+    tracked = compare_judgements(old, new, alignment, batch, options.judgements)
     recommendations = compare_recommendations(old, new, alignment, batch, options.recommendations)
     titles = tuple((c.id, c.title) for c in (*old.chapters, *new.chapters))
+    # A chapter dropped (or new) whole carries its judgements on its alignment row.
+    unaligned = dict(tracked.unaligned)
+    links = tuple(
+        replace(
+            link,
+            judgements=tuple(q for c in (*link.old, *link.new) for q in unaligned.get(c, ())),
+        )
+        for link in alignment.links
+    )
+    summaries = EditionSummary(**old.summary()), EditionSummary(**new.summary())
 
     if not options.chapters:
         return Report(
-            old=old.summary(),
-            new=new.summary(),
-            alignment=alignment.links,
-            judgements=judgements,
+            old=summaries[0],
+            new=summaries[1],
+            alignment=links,
+            judgements=tracked.judgements,
             themes=compare_themes(old, new),
             recommendations=recommendations,
             chapter_titles=titles,
+            forecasts=tracked.forecasts,
         )
 
     selected = select_chapters(old, new, alignment, options.chapters)
@@ -152,15 +163,14 @@ def compare(
     new_ids = {c.id for c in new.chapters if c.id in selected}
     themes: ThemeChanges = compare_themes(old, new, old_chapters=old_ids, new_chapters=new_ids)
     return Report(
-        old=old.summary(),
-        new=new.summary(),
-        alignment=tuple(
-            link for link in alignment.links if selected.intersection((*link.old, *link.new))
-        ),
-        judgements=tuple(
-            j
-            for j in judgements
-            if any(q is not None and q.chapter in selected for q in (j.old, j.new))
+        old=summaries[0],
+        new=summaries[1],
+        alignment=tuple(link for link in links if selected.intersection((*link.old, *link.new))),
+        judgements=tuple(j for j in tracked.judgements if touches(j, selected)),
+        forecasts=tuple(
+            f
+            for f in tracked.forecasts
+            if f.old.chapter in selected or (f.evidence and f.evidence.chapter in selected)
         ),
         themes=themes,
         recommendations=tuple(

@@ -17,9 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from outlook_diff.model import Edition, Recommendation
+from outlook_diff.model import Edition
 from outlook_diff.normalize import normalize
-from outlook_diff.report import RECOMMENDATION_ORDER, RecommendationFate, RecRef
+from outlook_diff.report import RECOMMENDATION_ORDER, RecommendationFate
 
 if TYPE_CHECKING:
     import numpy as np
@@ -47,10 +47,6 @@ class RecommendationRules:
     # asks measure 0.11-0.26 here; the one labelled carried over nearly verbatim 0.41.
     kept_similarity: float = 0.40
     aligned_bonus: float = 0.01  # a candidate in an aligned chapter wins a near tie
-
-
-def _ref(rec: Recommendation) -> RecRef:
-    return RecRef(rec.chapter, rec.index, rec.text)
 
 
 def redline(old: str, new: str) -> str:
@@ -139,7 +135,7 @@ def compare_recommendations(
     matched_new: set[int] = set()
     for i, o in enumerate(olds):
         if not news:
-            fates.append(RecommendationFate("dropped", _ref(o), None, None, None, None))
+            fates.append(RecommendationFate("dropped", (o), None, None, None, None))
             continue
         # Several old recommendations may fold into one new one (2025 chapter 2 items 2 and 3
         # became 2026 chapter 1 item 2), so a new recommendation is not reserved once used.
@@ -160,25 +156,23 @@ def compare_recommendations(
             fates.append(
                 RecommendationFate(
                     status,  # type: ignore[arg-type]
-                    _ref(o),
-                    _ref(n),
+                    (o),
+                    (n),
                     cosine,
                     None,
                     None if o.text == n.text else redline(o.text, n.text),
                 )
             )
         else:
-            fates.append(RecommendationFate("dropped", _ref(o), None, cosine, _ref(n), None))
+            fates.append(RecommendationFate("dropped", (o), None, cosine, (n), None))
     for j, n in enumerate(news):
         if j in matched_new:
             continue
         if olds:
             i = int(np.argmax(sims[:, j]))
-            fates.append(
-                RecommendationFate("new", None, _ref(n), float(sims[i, j]), _ref(olds[i]), None)
-            )
+            fates.append(RecommendationFate("new", None, (n), float(sims[i, j]), (olds[i]), None))
         else:
-            fates.append(RecommendationFate("new", None, _ref(n), None, None, None))
+            fates.append(RecommendationFate("new", None, (n), None, None, None))
     return tuple(sorted(fates, key=_importance))
 
 

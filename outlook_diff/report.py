@@ -1,7 +1,7 @@
 """The records the diff stage returns: a `Report` and its parts.
 
 Everything a renderer needs is here; renderers never look back at the editions. `to_dict()`
-gives the `outlook-diff/report-v1` JSON shape (schema: docs/report-v1.schema.json).
+gives the `outlook-diff/report-v2` JSON shape (docs/report-v2.md, docs/report-v2.schema.json).
 Every list is ordered most-important first.
 """
 
@@ -10,12 +10,39 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-SCHEMA = "outlook-diff/report-v1"
+from outlook_diff.model import Recommendation
+
+SCHEMA = "outlook-diff/report-v2"
 
 AlignmentStatus = Literal["continued", "merged", "split", "dropped", "new"]
 JudgementChange = Literal[
-    "reversed", "strengthened", "weakened", "realized", "reaffirmed", "new", "dropped"
+    "reversed",
+    "realized",
+    "unrealized",
+    "strengthened",
+    "weakened",
+    "new",
+    "dropped",
+    "reaffirmed",
 ]
+# Most important first (issue 11): a change of stance, then what a forecast became, then a shift
+# of certainty, then what appeared or vanished, and what stayed the same last.
+JUDGEMENT_ORDER: tuple[JudgementChange, ...] = (
+    "reversed",
+    "realized",
+    "unrealized",
+    "strengthened",
+    "weakened",
+    "new",
+    "dropped",
+    "reaffirmed",
+)
+STANCE_CHANGES: frozenset[JudgementChange] = frozenset(
+    ("reversed", "realized", "unrealized", "strengthened", "weakened")
+)
+StanceKind = Literal["forecast", "assessment", "prescription", "hedge", "statement"]
+ForecastOutcome = Literal["realized", "unrealized", "open", "not_mentioned"]
+FORECAST_ORDER: tuple[ForecastOutcome, ...] = ("realized", "unrealized", "open", "not_mentioned")
 RecommendationStatus = Literal["dropped", "new", "modified", "moved", "kept"]
 # Most important first: what a reader needs first, in every list and every renderer.
 RECOMMENDATION_ORDER: tuple[RecommendationStatus, ...] = (
@@ -40,6 +67,35 @@ class Quote:
 
 
 @dataclass(frozen=True)
+class Stance:
+    """What a sentence asserts about its proposition, read from its wording."""
+
+    kind: StanceKind  # statement: no cue at all (a plain statement of fact)
+    value: float  # -1 (surely not) … +1 (surely so); a statement counts as +1 or -1
+    cue: str | None  # the words that decided it, as matched
+    gloss: str  # the cue in English ("possible", "stated as fact")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "value": round(self.value, 3),
+            "cue": self.cue,
+            "gloss": self.gloss,
+        }
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Another sentence a judgement could be paired with, and how sure that pairing would be."""
+
+    quote: Quote
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.quote.to_dict(), "score": round(self.score, 3)}
+
+
+@dataclass(frozen=True)
 class AlignmentLink:
     old: tuple[str, ...]  # chapter ids in the old edition (empty for "new")
     new: tuple[str, ...]  # chapter ids in the new edition (empty for "dropped")
@@ -47,6 +103,8 @@ class AlignmentLink:
     score: float
     reasons: tuple[str, ...]
     topics: tuple[str, ...] = ()  # topic keys touched by the chapters of this link
+    # For a chapter dropped (or new) whole: its judgements, which are not rows of their own.
+    judgements: tuple[Quote, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -56,25 +114,74 @@ class AlignmentLink:
             "score": round(self.score, 4),
             "reasons": list(self.reasons),
             "topics": list(self.topics),
+            "judgements": [q.to_dict() for q in self.judgements],
         }
 
 
+def confidence_words(score: float) -> str:
+    """A pairing confidence in words a reader understands (the number stays in JSON)."""
+    if score >= 0.75:
+        return "strong"
+    if score >= 0.5:
+        return "likely"
+    return "weak"
+
+
 @dataclass(frozen=True)
-class JudgementPair:
+class Judgement:
+    """One tracked judgement: an old one and what became of it, or a new one."""
+
+    id: str  # "J1" … in rank order
     change: JudgementChange
     old: Quote | None
     new: Quote | None
-    similarity: float | None
-    cues: tuple[str, ...]  # the cue words that decided the class, e.g. ("old: 可能性がある", ...)
+    old_stance: Stance | None
+    new_stance: Stance | None
+    score: float | None  # calibrated confidence that old and new speak of the same thing, 0-1
+    similarity: float | None  # cosine of the two sentences (for reference)
+    alternatives: tuple[Candidate, ...]  # other candidates on the other side, best first
+    reason: str  # in English, checkable against the two quotes
     salience: float = 0.0  # ranking weight (not part of the JSON contract's meaning)
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "id": self.id,
             "change": self.change,
             "old": self.old.to_dict() if self.old else None,
             "new": self.new.to_dict() if self.new else None,
+            "old_stance": self.old_stance.to_dict() if self.old_stance else None,
+            "new_stance": self.new_stance.to_dict() if self.new_stance else None,
+            "score": None if self.score is None else round(self.score, 3),
+            "confidence": None if self.score is None else confidence_words(self.score),
             "similarity": None if self.similarity is None else round(self.similarity, 4),
-            "cues": list(self.cues),
+            "alternatives": [a.to_dict() for a in self.alternatives],
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """A forecast of the old edition and what the new edition says became of it."""
+
+    id: str  # "F1" …
+    outcome: ForecastOutcome
+    old: Quote
+    stance: Stance
+    evidence: Quote | None  # the new sentence that tells the outcome (None: not mentioned)
+    score: float | None  # confidence of that pairing
+    judgement: str | None  # id of the judgement row that pairs them, if any
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "outcome": self.outcome,
+            "old": self.old.to_dict(),
+            "stance": self.stance.to_dict(),
+            "evidence": self.evidence.to_dict() if self.evidence else None,
+            "score": None if self.score is None else round(self.score, 3),
+            "judgement": self.judgement,
+            "reason": self.reason,
         }
 
 
@@ -113,24 +220,14 @@ class ThemeChanges:
 
 
 @dataclass(frozen=True)
-class RecRef:
-    """A recommendation as reported: chapter id, 1-based index within the chapter, text."""
-
-    chapter: str
-    index: int
-    text: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"chapter": self.chapter, "index": self.index, "text": self.text}
-
-
-@dataclass(frozen=True)
 class RecommendationFate:
     status: RecommendationStatus
-    old: RecRef | None
-    new: RecRef | None
+    old: Recommendation | None
+    new: Recommendation | None
     similarity: float | None
-    candidate: RecRef | None  # for dropped/new: the best match on the other side, to judge by
+    candidate: (
+        Recommendation | None
+    )  # for dropped/new: the best match on the other side, to judge by
     redline: str | None  # for modified/moved: inline character redline, [-deleted-]{+inserted+}
 
     def to_dict(self) -> dict[str, Any]:
@@ -145,15 +242,38 @@ class RecommendationFate:
 
 
 @dataclass(frozen=True)
+class EditionSummary:
+    label: str
+    title: str
+    subtitle: str
+    source: str
+    chapters: int
+    front_matter: int
+    recommendations: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "title": self.title,
+            "subtitle": self.subtitle,
+            "source": self.source,
+            "chapters": self.chapters,
+            "front_matter": self.front_matter,
+            "recommendations": self.recommendations,
+        }
+
+
+@dataclass(frozen=True)
 class Report:
-    old: dict[str, Any]  # EditionSummary (Edition.summary())
-    new: dict[str, Any]
+    old: EditionSummary
+    new: EditionSummary
     alignment: tuple[AlignmentLink, ...]
-    judgements: tuple[JudgementPair, ...]
+    judgements: tuple[Judgement, ...]
     themes: ThemeChanges
     recommendations: tuple[RecommendationFate, ...]
     chapter_titles: tuple[tuple[str, str], ...] = ()  # (chapter id, title) for both editions
     filters: tuple[str, ...] = ()  # the --chapter selectors applied, for the header
+    forecasts: tuple[Forecast, ...] = ()
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -174,6 +294,7 @@ class Report:
                 "fading": len(self.themes.fading),
             },
             "recommendations": count(self.recommendations, "status"),
+            "forecasts": count(self.forecasts, "outcome"),
         }
 
     @property
@@ -192,10 +313,11 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema": SCHEMA,
-            "old": self.old,
-            "new": self.new,
+            "old": self.old.to_dict(),
+            "new": self.new.to_dict(),
             "alignment": [a.to_dict() for a in self.alignment],
             "judgements": [j.to_dict() for j in self.judgements],
+            "forecasts": [f.to_dict() for f in self.forecasts],
             "themes": self.themes.to_dict(),
             "recommendations": [r.to_dict() for r in self.recommendations],
             "summary": self.summary,

@@ -9,10 +9,8 @@ Definitions (a "unit" is what a label names):
 - recommendations: for each labelled fate, the predicted status and counterpart. A matched
   pair (kept/modified/moved) is correct when the counterpart is the labelled one; precision
   and recall per status over the labelled items; "exact" = status and counterpart both right.
-- judgements: a labelled pair is found when the predicted pair of its 2025 sentence has its
-  2026 sentence; precision = labelled-pair 2025 sentences whose predicted partner is right,
-  among those given any partner; class accuracy over the found pairs. Labelled dropped/new
-  sentences: recall of predicting them as unpaired.
+- judgements: see `evaluate_judgements`; printed for the held-out half of the labels and,
+  as a fit, for the tuning half the thresholds were chosen on (tests/judgement_labels.py).
 - themes: recall of the labelled new/dropped/rising/fading terms in the predicted lists;
   precision = predicted-and-labelled in the right list / predicted-and-labelled in any list.
 """
@@ -172,67 +170,76 @@ def evaluate_recommendations() -> dict[str, Score]:
     return scores
 
 
-def _find(quotes: list[tuple[str, str]], chapter_id: str, fragment: str) -> int | None:
-    needle = normalize(fragment)
-    for i, (cid, text) in enumerate(quotes):
-        if cid == chapter_id and needle in normalize(text):
-            return i
-    return None
+def evaluate_judgements(part: str = "held-out") -> dict[str, Score]:
+    """Judgement figures on one half of the labels ("tuning" or "held-out", by id hash).
 
+    - pairs: a labelled pair is found when its 2025 sentence's row has the labelled 2026
+      sentence; precision is over the labelled 2025 sentences the tool gives any partner
+      (labelled pairs, dropped judgements and not-mentioned forecasts alike).
+    - pairs@3: the labelled 2026 sentence is the partner or one of the alternatives.
+    - class: the change class of the pairs found.
+    - forecasts: the outcome (realized / unrealized / open / not mentioned) of the labelled
+      forecasts, counted right only with the labelled evidence sentence when there is one.
+    """
+    from tests.judgement_labels import half, load
 
-def evaluate_judgements() -> dict[str, Score]:
     old, new = editions()
-    labels = _labels("judgements.toml")
-    pairs = report().judgements
-    partner_of_old: dict[str, tuple[str | None, str]] = {}
-    for p in pairs:
-        if p.old is not None:
-            partner_of_old[normalize(p.old.text)] = (
-                normalize(p.new.text) if p.new else None,
-                p.change,
-            )
-    unpaired_new = {normalize(p.new.text) for p in pairs if p.old is None and p.new is not None}
-
-    def sentence_of(edition: Edition, chapter: int | str, fragment: str) -> str | None:
-        chapter_id = _chapter_id(edition, chapter)
-        for s in edition.chapter(chapter_id).sentences():
-            if normalize(fragment) in normalize(s.text):
-                return normalize(s.text)
-        return None
-
-    found = given = right_class = 0
-    gold_pairs = labels.get("pair", [])
-    for item in gold_pairs:
-        o = sentence_of(old, item["old_chapter"], item["old_text"])
-        n = sentence_of(new, item["new_chapter"], item["new_text"])
-        partner, change = partner_of_old.get(o or "", (None, ""))
-        if partner is not None:
-            given += 1
-        if partner is not None and partner == n:
-            found += 1
-            if change == item["class"]:
-                right_class += 1
-    dropped_gold = labels.get("dropped", [])
-    dropped_right = sum(
-        1
-        for item in dropped_gold
-        if partner_of_old.get(
-            sentence_of(old, item["old_chapter"], item["old_text"]) or "", ("x", "")
-        )[0]
-        is None
-    )
-    new_gold = labels.get("new", [])
-    new_right = sum(
-        1
-        for item in new_gold
-        if sentence_of(new, item["new_chapter"], item["new_text"]) in unpaired_new
-    )
-    return {
-        "pairs": Score(found, given, len(gold_pairs)),
-        "class (of found pairs)": Score(right_class, found, found),
-        "dropped": Score(dropped_right, len(dropped_gold), len(dropped_gold)),
-        "new": Score(new_right, len(new_gold), len(new_gold)),
+    labels = [label for label in load(old, new) if half(label.id) == part]
+    rows = {normalize(j.old.text): j for j in report().judgements if j.old is not None}
+    unpaired_new = {
+        normalize(j.new.text) for j in report().judgements if j.old is None and j.new is not None
     }
+    forecasts = {normalize(f.old.text): f for f in report().forecasts}
+
+    def partner(text: str | None) -> str | None:
+        row = rows.get(text or "")
+        return normalize(row.new.text) if row is not None and row.new is not None else None
+
+    gold_pairs = [label for label in labels if label.section == "pair"]
+    given = found = at3 = right_class = 0
+    for label in gold_pairs:
+        row = rows.get(label.old or "")
+        got = partner(label.old)
+        given += got is not None
+        if got is not None and got == label.new:
+            found += 1
+            right_class += row is not None and row.change == label.cls
+        candidates = {got} | (
+            {normalize(a.quote.text) for a in row.alternatives} if row is not None else set()
+        )
+        at3 += label.new is not None and label.new in candidates
+    nothing = [
+        label
+        for label in labels
+        if label.section == "dropped"
+        or (label.section == "forecast" and label.cls == "not_mentioned")
+    ]
+    wrongly_given = sum(1 for label in nothing if partner(label.old) is not None)
+    new_gold = [label for label in labels if label.section == "new"]
+    new_right = sum(1 for label in new_gold if label.new in unpaired_new)
+    forecast_gold = [label for label in labels if label.section == "forecast"]
+    outcome_right = 0
+    for label in forecast_gold:
+        f = forecasts.get(label.old or "")
+        if f is None:
+            continue
+        evidence = normalize(f.evidence.text) if f.evidence else None
+        outcome_right += f.outcome == label.cls and (label.new is None or evidence == label.new)
+    return {
+        "pairs": Score(found, given + wrongly_given, len(gold_pairs)),
+        "pairs@3": Score(at3, len(gold_pairs), len(gold_pairs)),
+        "class (of found pairs)": Score(right_class, found, found),
+        "dropped / not mentioned": Score(len(nothing) - wrongly_given, len(nothing), len(nothing)),
+        "new": Score(new_right, len(new_gold), len(new_gold)),
+        "forecast outcome": Score(outcome_right, len(forecast_gold), len(forecast_gold)),
+    }
+
+
+def top_rows_with_stance_change(n: int = 20) -> int:
+    """How many of the first `n` judgement rows are changes of stance (issue 11's target)."""
+    from outlook_diff.report import STANCE_CHANGES
+
+    return sum(1 for j in report().judgements[:n] if j.change in STANCE_CHANGES)
 
 
 def evaluate_themes() -> dict[str, Score]:
@@ -260,7 +267,8 @@ def evaluate() -> dict[str, dict[str, Score]]:
     return {
         "alignment": evaluate_alignment(),
         "recommendations": evaluate_recommendations(),
-        "judgements": evaluate_judgements(),
+        "judgements (held-out half)": evaluate_judgements("held-out"),
+        "judgements (tuning half: a fit, not a score)": evaluate_judgements("tuning"),
         "themes": evaluate_themes(),
     }
 
@@ -274,6 +282,7 @@ def main() -> None:
                 f"  {name:24} precision {score.precision:5.2f}  recall {score.recall:5.2f}"
                 f"   ({score.correct} right of {score.predicted} predicted, {score.gold} labelled)"
             )
+    print(f"stance changes among the first 20 judgement rows: {top_rows_with_stance_change()}")
     if "--json" in sys.argv:
         print(json.dumps({a: {k: v.to_dict() for k, v in s.items()} for a, s in results.items()}))
 

@@ -58,7 +58,7 @@ def test_json_output_is_complete_and_deterministic() -> None:
     assert first.exit_code == second.exit_code == EXIT_CHANGED
     assert first.stdout == second.stdout  # --limit does not cut JSON; same bytes twice
     data = json.loads(first.stdout)
-    assert data["schema"] == "outlook-diff/report-v1"
+    assert data["schema"] == "outlook-diff/report-v2"
     assert len(data["recommendations"]) >= 44
 
 

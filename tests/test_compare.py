@@ -67,20 +67,29 @@ def test_swapping_old_and_new_mirrors_new_and_dropped() -> None:
 def test_report_json_round_trips() -> None:
     data = report("2025", "2026").to_dict()
     assert json.loads(json.dumps(data, ensure_ascii=False)) == data
-    assert data["schema"] == "outlook-diff/report-v1"
+    assert data["schema"] == "outlook-diff/report-v2"
 
 
 def test_every_quote_is_printed_text_of_its_chapter() -> None:
     """Evidence first: a reader can find every quote verbatim where the report says it is."""
     result = report("2025", "2026")
     chapters = {c.id: c for e in (edition("2025"), edition("2026")) for c in e.chapters}
-    for pair in result.judgements:
-        for quote in (pair.old, pair.new):
-            if quote is None:
-                continue
-            chapter = chapters[quote.chapter]
-            assert any(s.text == quote.text for s in chapter.sentences())
-            assert quote.section in {s.heading for s in chapter.sections}
+    quotes = [
+        q for j in result.judgements for q in (j.old, j.new, *(a.quote for a in j.alternatives))
+    ]
+    quotes += [q for f in result.forecasts for q in (f.old, f.evidence)]
+    assert quotes
+    for quote in quotes:
+        if quote is None:
+            continue
+        chapter = chapters[quote.chapter]
+        if quote.section is not None and quote.section.startswith("提言 "):
+            # A recommendation: "提言 N" is its place in the chapter's list.
+            index = int(quote.section.split()[1])
+            assert chapter.recommendations[index - 1].text == quote.text
+            continue
+        assert any(s.text == quote.text for s in chapter.sentences())
+        assert quote.section in {s.heading for s in chapter.sections}
 
 
 def test_texts_are_embedded_once_in_one_batch() -> None:

@@ -1,4 +1,4 @@
-"""The three renderers of a `Report`: terminal tables, markdown and report-v1 JSON.
+"""The three renderers of a `Report`: terminal tables, markdown and report-v2 JSON.
 
 The report is built by hand from sentences and recommendations of the shipped editions
 (data/outlook-2025.txt, data/outlook-2026.txt), with every status and change class present
@@ -24,18 +24,59 @@ from outlook_diff.render import markdown as markdown_module
 from outlook_diff.render import table as table_module
 from outlook_diff.render.markdown import render_markdown
 from outlook_diff.render.table import cut, redline_parts, render_table
+from outlook_diff.model import Recommendation as RecRef
 from outlook_diff.report import (
     AlignmentLink,
-    JudgementPair,
+    Candidate,
+    EditionSummary,
+    Judgement,
+    JudgementChange,
     Quote,
     RecommendationFate,
-    RecRef,
     Report,
+    Stance,
     Theme,
     ThemeChanges,
 )
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "docs" / "report-v1.schema.json"
+_RANK = {
+    "reversed": 1,
+    "realized": 2,
+    "weakened": 3,
+    "strengthened": 4,
+    "new": 5,
+    "dropped": 6,
+    "reaffirmed": 7,
+    "unrealized": 8,
+}
+
+
+def _judgement(
+    change: JudgementChange,
+    old: Quote | None,
+    new: Quote | None,
+    similarity: float | None,
+    cues: tuple[str, ...],
+    salience: float,
+) -> Judgement:
+    """A judgement row as the diff stage makes it (the id is its rank in `_report`)."""
+    stance = Stance("forecast", 0.4, "可能性がある", "possible")
+    return Judgement(
+        id=f"J{_RANK[change]}",
+        change=change,
+        old=old,
+        new=new,
+        old_stance=stance if old else None,
+        new_stance=Stance("statement", 1.0, None, "stated as fact") if new else None,
+        score=similarity,
+        similarity=similarity,
+        alternatives=(Candidate(new, 0.12),) if old and new else (),
+        reason="; ".join(cues) or "no cue",
+        salience=salience,
+    )
+
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "docs" / "report-v2.schema.json"
 ANSI = re.compile(r"\x1b\[")
 
 OLD = {
@@ -168,8 +209,8 @@ AMMUNITION = "日米防衛産業間の連携を強化し、特に弾薬の製造
 
 def _report() -> Report:
     return Report(
-        old=dict(OLD),
-        new=dict(NEW),
+        old=EditionSummary(**OLD),
+        new=EditionSummary(**NEW),
         alignment=(
             AlignmentLink(
                 ("2025/ch04",),
@@ -210,7 +251,7 @@ def _report() -> Report:
             AlignmentLink((), ("2026/ch06",), "new", 0.0, ("no 2025 chapter above 0.35",), ()),
         ),
         judgements=(
-            JudgementPair(
+            _judgement(
                 "reversed",
                 Quote("2025/ch04", "台湾をめぐる緊張と「現状」の漸次的変更の継続", PIPED),
                 Quote("2026/ch03", "首脳外交を軸に摩擦を管理する米中関係", STABLE),
@@ -218,7 +259,7 @@ def _report() -> Report:
                 ("2025: 緊張が高まる (forecast, +0.40)", "2026: とみられる (forecast, +0.55)"),
                 2.4,
             ),
-            JudgementPair(
+            _judgement(
                 "realized",
                 Quote("2025/ch03", "厳しい国境管理と経済的ナショナリズムの追求", EV_2025),
                 Quote("2026/ch01", None, EV_2026),
@@ -226,7 +267,7 @@ def _report() -> Report:
                 ("old: されよう (forecast)", "new: した (past)"),
                 2.0,
             ),
-            JudgementPair(
+            _judgement(
                 "weakened",
                 Quote("2025/ch05", None, XI_2025),
                 Quote("2026/ch03", None, XI_2026),
@@ -234,7 +275,7 @@ def _report() -> Report:
                 ("old: 可能性は小さいだろう", "new: 否定できない"),
                 1.5,
             ),
-            JudgementPair(
+            _judgement(
                 "strengthened",
                 Quote("2025/ch02", "日本との関係", TARIFF_2025),
                 Quote(
@@ -246,7 +287,7 @@ def _report() -> Report:
                 ("old: 可能性が高い", "new: 可能性が高いとみられる"),
                 1.2,
             ),
-            JudgementPair(
+            _judgement(
                 "new",
                 None,
                 Quote("2026/ch05", "短期的には米国の関与を保つことが至上命題", WAR_2026),
@@ -254,7 +295,7 @@ def _report() -> Report:
                 ("new: 可能性が高い",),
                 1.0,
             ),
-            JudgementPair(
+            _judgement(
                 "dropped",
                 Quote("2025/ch06", None, NK_2025),
                 None,
@@ -262,7 +303,7 @@ def _report() -> Report:
                 ("old: ないだろう",),
                 0.9,
             ),
-            JudgementPair(
+            _judgement(
                 "reaffirmed",
                 Quote("2025/ch07", None, EUROPE),
                 Quote("2026/ch05", "短期的には米国の関与を保つことが至上命題", EUROPE),
@@ -378,8 +419,8 @@ def _report() -> Report:
 
 def _empty_report() -> Report:
     return Report(
-        old=dict(OLD),
-        new=dict(NEW),
+        old=EditionSummary(**OLD),
+        new=EditionSummary(**NEW),
         alignment=(),
         judgements=(),
         themes=ThemeChanges((), (), (), ()),
@@ -424,7 +465,7 @@ def test_schema_rejects_unknown_fields_and_statuses(report: Report) -> None:
     document: dict[str, Any] = json.loads(render(report, "json"))
     document["recommendations"][0]["status"] = "vanished"
     document["judgements"][0]["old"]["page"] = 3
-    document["schema"] = "outlook-diff/report-v2"
+    document["schema"] = "outlook-diff/report-v1"
     paths = {tuple(e.path) for e in validator.iter_errors(document)}
     assert ("recommendations", 0, "status") in paths
     assert ("judgements", 0, "old") in paths
@@ -434,7 +475,7 @@ def test_schema_rejects_unknown_fields_and_statuses(report: Report) -> None:
 def test_documented_example_validates() -> None:
     import jsonschema
 
-    doc = (SCHEMA_PATH.parent / "report-v1.md").read_text(encoding="utf-8")
+    doc = (SCHEMA_PATH.parent / "report-v2.md").read_text(encoding="utf-8")
     example = json.loads(doc.split("```json\n", 1)[1].split("```", 1)[0])
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     jsonschema.validate(example, schema, cls=jsonschema.Draft202012Validator)
@@ -451,6 +492,7 @@ def test_json_round_trips_and_keeps_japanese(report: Report) -> None:
         "new",
         "alignment",
         "judgements",
+        "forecasts",
         "themes",
         "recommendations",
         "summary",
@@ -487,9 +529,11 @@ def test_markdown_title_summary_and_sections(markdown_text: str) -> None:
 
 
 def test_markdown_escapes_pipes_and_newlines_in_cells(markdown_text: str) -> None:
-    row = next(line for line in markdown_text.splitlines() if line.startswith("| 1 | **reversed**"))
+    row = next(
+        line for line in markdown_text.splitlines() if line.startswith("| J1 | **reversed**")
+    )
     assert r"3T (Trade \| Technology \| Taiwan) を中心に<br>緊張が高まる" in row
-    assert row.count(" | ") == 6  # seven cells, no stray separators from the quote
+    assert row.count(" | ") == 5  # six cells, no stray separators from the quote
 
 
 def test_markdown_has_full_quotes_as_block_quotes(markdown_text: str) -> None:
@@ -684,7 +728,7 @@ def test_table_treats_brackets_as_text_not_markup() -> None:
         report.old,
         report.new,
         (),
-        (JudgementPair("new", None, odd, None, (), 1.0),),
+        (_judgement("new", None, odd, None, (), 1.0),),
         ThemeChanges((), (), (), ()),
         (),
     )
@@ -715,7 +759,7 @@ def test_limit_one_prints_one_row_per_table(report: Report) -> None:
     assert "showing 1 of 6; --limit 0 shows all" in text
     md = render(report, "markdown", limit=1)
     judgements = md.split("## Changed judgements", 1)[1].split("## Themes", 1)[0]
-    assert "#### 1. reversed" in judgements and "#### 2." not in judgements
+    assert "#### J1. reversed" in judgements and "#### J2." not in judgements
     assert "*Showing 1 of 6; `--limit 0` shows all.*" in md
 
 
@@ -737,11 +781,11 @@ def test_empty_report_says_no_changes() -> None:
     empty = _empty_report()
     table = render(empty, "table", width=100)
     assert "No changes: 2025 and 2026 report the same" in _wide(empty)
-    assert "No changed judgements." in table
+    assert "No changed judgements (neither edition states an assessment or forecast" in table
     assert "No new themes." in table and "No fading themes." in table
     md = render(empty, "markdown")
     assert "**No changes:** 2025 and 2026 report the same" in md
-    assert "*No changed judgements.*" in md
+    assert "*No changed judgements (neither edition" in md
     assert md.endswith(".\n") or md.endswith("*\n")
 
 

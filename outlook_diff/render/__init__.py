@@ -1,4 +1,4 @@
-"""Render a `Report` as text: terminal tables, a markdown report, or report-v1 JSON.
+"""Render a `Report` as text: terminal tables, a markdown report, or report-v2 JSON.
 
 Takes the `Report` the diff stage returns and the reader's choices (format, rows per table,
 one section, width, colour) and returns the whole output as one string; nothing is printed
@@ -19,7 +19,7 @@ from outlook_diff.report import Report
 DEFAULT_QUOTE_CHARS = 80
 
 # The names `--only` accepts, in the order the sections are printed.
-SECTIONS: tuple[str, ...] = ("alignment", "judgements", "themes", "recommendations")
+SECTIONS: tuple[str, ...] = ("alignment", "judgements", "forecasts", "themes", "recommendations")
 
 
 @dataclass(frozen=True)

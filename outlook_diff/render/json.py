@@ -1,6 +1,6 @@
-"""Render a `Report` as `outlook-diff/report-v1` JSON.
+"""Render a `Report` as `outlook-diff/report-v2` JSON.
 
-The format is documented in docs/report-v1.md and declared in docs/report-v1.schema.json.
+The format is documented in docs/report-v2.md and declared in docs/report-v2.schema.json.
 
 Takes a `Report`, returns `Report.to_dict()` serialised with Japanese kept as written
 (`ensure_ascii=False`), two-space indents, keys in the order the report declares them, and one
@@ -16,5 +16,5 @@ from outlook_diff.report import Report
 
 
 def render_json(report: Report) -> str:
-    """The whole report as report-v1 JSON text ending in one newline; no rows are left out."""
+    """The whole report as report-v2 JSON text ending in one newline; no rows are left out."""
     return json.dumps(report.to_dict(), ensure_ascii=False, indent=2, sort_keys=False) + "\n"

@@ -16,17 +16,19 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from outlook_diff.render.table import redline_parts, report_title
+from outlook_diff.model import Recommendation
+from outlook_diff.render.table import _carried, redline_parts, report_title
 from outlook_diff.report import (
     RECOMMENDATION_ORDER,
-    JudgementPair,
+    EditionSummary,
+    Judgement,
     Quote,
     RecommendationFate,
-    RecRef,
     Report,
     Theme,
+    confidence_words,
 )
 
 _NONE = "—"
@@ -57,8 +59,8 @@ def render_markdown(report: Report, *, limit: int | None = None, only: str | Non
         raise ValueError(f"unknown section {only!r}; choose one of {', '.join(_SECTIONS)}")
     layout = _Layout(
         limit=limit or None,
-        old_label=str(report.old.get("label", "old")),
-        new_label=str(report.new.get("label", "new")),
+        old_label=report.old.label,
+        new_label=report.new.label,
     )
     names = [name for name in _SECTIONS if only is None or only == name]
     blocks: list[str] = [f"# outlook-diff: {_escape(report_title(report))}"]
@@ -165,9 +167,9 @@ def _counts(counts: dict[str, int]) -> str:
     return ", ".join(shown) if shown else "none"
 
 
-def _chapter_count(edition: dict[str, Any]) -> str:
-    chapters = edition.get("chapters", 0)
-    front = edition.get("front_matter", 0)
+def _chapter_count(edition: EditionSummary) -> str:
+    chapters = edition.chapters
+    front = edition.front_matter
     return f"{chapters} (+{front} front matter)" if front else str(chapters)
 
 
@@ -186,12 +188,22 @@ _LEGEND: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
         "Judgements (assessments and forecasts)",
         (
             ("reversed", "the assessment now points the other way (direction or negation flips)"),
+            ("realized", "what {old} forecast, {new} states as having happened"),
+            ("unrealized", "what {old} forecast, {new} says did not happen"),
             ("strengthened", "the same assessment, stated with more certainty"),
             ("weakened", "the same assessment, stated with less certainty"),
-            ("realized", "what {old} forecast, {new} states as having happened"),
             ("reaffirmed", "unchanged; counted in the summary, not listed"),
             ("new", "a judgement in {new} with no counterpart in {old}"),
             ("dropped", "a judgement in {old} with no counterpart in {new}"),
+        ),
+    ),
+    "forecasts": (
+        "Forecast scorecard (every forecast of the old edition)",
+        (
+            ("realized", "{new} states it as having happened"),
+            ("unrealized", "{new} says it did not happen"),
+            ("open", "{new} still treats it as a judgement about what is to come"),
+            ("not_mentioned", "nothing in {new} speaks to it"),
         ),
     ),
     "themes": (
@@ -219,13 +231,13 @@ _LEGEND: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
 def _summary(report: Report, layout: _Layout, names: Sequence[str]) -> list[str]:
     old, new = layout.old_label, layout.new_label
     blocks = [
-        f"Changes between *{_escape(str(report.old.get('title', old)))}* and "
-        f"*{_escape(str(report.new.get('title', new)))}*, as found by outlook-diff.",
+        f"Changes between *{_escape(report.old.title)}* and "
+        f"*{_escape(report.new.title)}*, as found by outlook-diff.",
         "## Summary",
     ]
 
     def row(name: str, key: str) -> list[str]:
-        return [name, _cell(str(report.old.get(key, ""))), _cell(str(report.new.get(key, "")))]
+        return [name, _cell(str(getattr(report.old, key))), _cell(str(getattr(report.new, key)))]
 
     blocks.append(
         _table(
@@ -248,6 +260,7 @@ def _summary(report: Report, layout: _Layout, names: Sequence[str]) -> list[str]
     found = {
         "alignment": ["Chapter alignment", _counts(summary["alignment"])],
         "judgements": ["Changed judgements", judgements],
+        "forecasts": ["Forecasts", _counts(summary["forecasts"]) or _NONE],
         "themes": ["Themes", _counts(summary["themes"])],
         "recommendations": ["Recommendations", _counts(summary["recommendations"])],
     }
@@ -319,7 +332,7 @@ def _where_cell(quote: Quote | None) -> str:
     return f"{where} ◆{_cell(quote.section)}" if quote.section else where
 
 
-def _rec_cell(ref: RecRef | None) -> str:
+def _rec_cell(ref: Recommendation | None) -> str:
     return _NONE if ref is None else f"`{ref.chapter}` #{ref.index}: {_cell(ref.text)}"
 
 
@@ -337,7 +350,9 @@ def _alignment(report: Report, layout: _Layout) -> list[str]:
             _chapters(report, link.new),
             f"**{link.status}**",
             _number(link.score),
-            _cell("\n".join(link.reasons)) if link.reasons else _NONE,
+            _cell("\n".join((*link.reasons, *_carried(link.judgements))))
+            if link.reasons
+            else _NONE,
         ]
         for link in links
     ]
@@ -352,44 +367,87 @@ def _judgements(report: Report, layout: _Layout) -> list[str]:
     reaffirmed = len(report.judgements) - len(changed)
     if not changed:
         aside = f" ({reaffirmed} reaffirmed)" if reaffirmed else ""
+        if not report.judgements:
+            aside = " (neither edition states an assessment or forecast that could be tracked)"
         return [*blocks, f"*No changed judgements{aside}.*"]
     pairs, note = _limited(changed, layout)
     rows = [
         [
-            str(rank),
+            pair.id,
             f"**{pair.change}**",
             _quote_cell(pair.old),
             _quote_cell(pair.new),
             "<br>".join([_where_cell(pair.old), _where_cell(pair.new)]),
-            _number(pair.similarity),
-            _cell("\n".join(pair.cues)) if pair.cues else _NONE,
+            _confidence(pair.score),
         ]
-        for rank, pair in enumerate(pairs, start=1)
+        for pair in pairs
     ]
     headers = ["#", "Change", f"{layout.old_label} quote", f"{layout.new_label} quote", "Where"]
-    blocks.append(_table([*headers, "Similarity", "Cues"], rows, "rllllrl"))
+    blocks.append(_table([*headers, "Pairing"], rows, "rlllll"))
     if reaffirmed:
         blocks.append(f"*Reaffirmed judgements ({reaffirmed}) are counted above but not listed.*")
     blocks.append(note or "")
     blocks.append("### The quotes in full")
-    for rank, pair in enumerate(pairs, start=1):
-        blocks.extend(_judgement_detail(report, layout, rank, pair))
+    for pair in pairs:
+        blocks.extend(_judgement_detail(report, layout, pair))
     return blocks
 
 
-def _judgement_detail(report: Report, layout: _Layout, rank: int, pair: JudgementPair) -> list[str]:
-    blocks = [f"#### {rank}. {pair.change}"]
+def _confidence(score: float | None) -> str:
+    return _NONE if score is None else f"{confidence_words(score)} ({score:.2f})"
+
+
+def _judgement_detail(report: Report, layout: _Layout, pair: Judgement) -> list[str]:
+    blocks = [f"#### {pair.id}. {pair.change}"]
     for label, quote in ((layout.old_label, pair.old), (layout.new_label, pair.new)):
         if quote is None:
             blocks.append(f"**{_escape(label)}**: no counterpart.")
         else:
             blocks.append(_place(report, label, quote.chapter, quote.section) + ":")
             blocks.append(_blockquote(quote.text))
-    facts = [] if pair.similarity is None else [f"Similarity {_number(pair.similarity)}."]
-    if pair.cues:
-        facts.append("Cues: " + "; ".join(_escape(cue) for cue in pair.cues) + ".")
+    facts = [_escape(pair.reason)]
+    if pair.score is not None:
+        facts.append(f"Pairing: {_confidence(pair.score)}.")
     blocks.append(" ".join(facts))
+    if pair.alternatives:
+        other = layout.new_label
+        lines = [
+            f"- {_confidence(a.score)}: `{a.quote.chapter}` {_escape(' '.join(a.quote.text.split()))}"
+            for a in pair.alternatives
+        ]
+        blocks.append(f"Other candidates in {_escape(other)}:\n" + "\n".join(lines))
     return blocks
+
+
+def _forecasts(report: Report, layout: _Layout) -> list[str]:
+    blocks = ["## Forecast scorecard"]
+    if not report.forecasts:
+        return [*blocks, f"*No forecasts in {_escape(layout.old_label)} to score.*"]
+    per_chapter: dict[str, dict[str, int]] = {}
+    for f in report.forecasts:
+        counts = per_chapter.setdefault(f.old.chapter, {})
+        counts[f.outcome] = counts.get(f.outcome, 0) + 1
+    blocks.append(
+        _table(
+            ["Chapter", "Outcomes"],
+            [[f"`{c}`", _counts(dict(sorted(v.items())))] for c, v in sorted(per_chapter.items())],
+        )
+    )
+    shown, note = _limited(report.forecasts, layout)
+    rows = [
+        [
+            f.id,
+            f"**{f.outcome.replace('_', ' ')}**",
+            _quote_cell(f.old),
+            _quote_cell(f.evidence),
+            "<br>".join([_where_cell(f.old), _where_cell(f.evidence)]),
+            _confidence(f.score),
+        ]
+        for f in shown
+    ]
+    headers = ["#", "Outcome", f"{layout.old_label} forecast", f"{layout.new_label} evidence"]
+    blocks.append(_table([*headers, "Where", "Pairing"], rows, "rlllll"))
+    return [*blocks, note or ""]
 
 
 def _themes(report: Report, layout: _Layout) -> list[str]:
@@ -494,13 +552,14 @@ def _recommendation_detail(
     return blocks
 
 
-def _place_rec(report: Report, label: str, ref: RecRef) -> str:
+def _place_rec(report: Report, label: str, ref: Recommendation) -> str:
     return f"**{_escape(label)}**, {_chapter(report, ref.chapter)}, recommendation {ref.index}"
 
 
 _SECTIONS: dict[str, Callable[[Report, _Layout], list[str]]] = {
     "alignment": _alignment,
     "judgements": _judgements,
+    "forecasts": _forecasts,
     "themes": _themes,
     "recommendations": _recommendations,
 }

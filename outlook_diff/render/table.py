@@ -22,15 +22,18 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from outlook_diff.model import Recommendation
 from outlook_diff.render import DEFAULT_QUOTE_CHARS
 from outlook_diff.report import (
     RECOMMENDATION_ORDER,
-    JudgementPair,
+    EditionSummary,
+    Forecast,
+    Judgement,
     Quote,
     RecommendationFate,
-    RecRef,
     Report,
     Theme,
+    confidence_words,
 )
 
 # The redline markers written by recommendations.redline: [-deleted-] and {+inserted+}.
@@ -72,8 +75,8 @@ def render_table(
         limit=limit or None,
         quote_chars=quote_chars,
         color=color,
-        old_label=str(report.old.get("label", "old")),
-        new_label=str(report.new.get("label", "new")),
+        old_label=report.old.label,
+        new_label=report.new.label,
     )
     renderables: list[RenderableType] = [_header(report, layout)]
     if not report.has_changes:
@@ -124,10 +127,10 @@ def console_text(renderables: Sequence[RenderableType], *, width: int | None, co
 
 def report_title(report: Report) -> str:
     """`戦略アウトルック 2025 → 2026` when the titles differ only by the label, else both titles."""
-    old_title = str(report.old.get("title", ""))
-    new_title = str(report.new.get("title", ""))
-    old_label = str(report.old.get("label", ""))
-    new_label = str(report.new.get("label", ""))
+    old_title = report.old.title
+    new_title = report.new.title
+    old_label = report.old.label
+    new_label = report.new.label
     if old_label and old_title.endswith(old_label):
         stem = old_title[: -len(old_label)]
         if new_title == stem + new_label:
@@ -149,8 +152,8 @@ def _header(report: Report, layout: _Layout) -> Panel:
     def row(name: str, key: str) -> None:
         editions.add_row(
             Text(name, style="bold"),
-            Text(str(report.old.get(key, ""))),
-            Text(str(report.new.get(key, ""))),
+            Text(str(getattr(report.old, key))),
+            Text(str(getattr(report.new, key))),
         )
 
     row("Title", "title")
@@ -171,6 +174,7 @@ def _header(report: Report, layout: _Layout) -> Panel:
     changed = {k: v for k, v in summary["judgements"].items() if k != "reaffirmed"}
     found.add_row(Text("Alignment", style="bold"), Text(_counts(summary["alignment"])))
     found.add_row(Text("Judgements", style="bold"), Text(_judgement_counts(summary, changed)))
+    found.add_row(Text("Forecasts", style="bold"), Text(_counts(summary["forecasts"]) or "none"))
     found.add_row(Text("Themes", style="bold"), Text(_counts(summary["themes"])))
     found.add_row(Text("Recommendations", style="bold"), Text(_counts(summary["recommendations"])))
     return Panel(
@@ -181,9 +185,9 @@ def _header(report: Report, layout: _Layout) -> Panel:
     )
 
 
-def _chapter_count(edition: dict[str, Any]) -> str:
-    chapters = edition.get("chapters", 0)
-    front = edition.get("front_matter", 0)
+def _chapter_count(edition: EditionSummary) -> str:
+    chapters = edition.chapters
+    front = edition.front_matter
     return f"{chapters} (+{front} front matter)" if front else str(chapters)
 
 
@@ -286,7 +290,7 @@ def _number(value: float | None) -> Text:
     return Text(_NONE if value is None else f"{value:.2f}", justify="right")
 
 
-def _rec(ref: RecRef | None, layout: _Layout) -> Text:
+def _rec(ref: Recommendation | None, layout: _Layout) -> Text:
     if ref is None:
         return Text(_NONE, style="dim")
     text = Text(f"{ref.chapter}#{ref.index}", style="bold")
@@ -342,10 +346,17 @@ def _alignment(report: Report, layout: _Layout) -> list[RenderableType]:
             _chapters(report, link.new),
             Text(link.status, style=_ALIGNMENT_STYLE.get(link.status, "")),
             _number(link.score),
-            Text("\n".join(link.reasons)),
+            Text("\n".join((*link.reasons, *_carried(link.judgements)))),
         )
     table.caption = caption
     return [table]
+
+
+def _carried(judgements: Sequence[Quote]) -> tuple[str, ...]:
+    """A chapter dropped or new whole: its judgements are counted here, not listed as rows."""
+    if not judgements:
+        return ()
+    return (f"{len(judgements)} judgements of this chapter go with it (listed in JSON)",)
 
 
 _ALIGNMENT_STYLE = {"dropped": "red", "new": "green", "merged": "yellow", "split": "yellow"}
@@ -365,13 +376,14 @@ def _chapters(report: Report, ids: Sequence[str]) -> Text:
     return text
 
 
-def _changed(report: Report) -> tuple[list[JudgementPair], int]:
+def _changed(report: Report) -> tuple[list[Judgement], int]:
     changed = [j for j in report.judgements if j.change != "reaffirmed"]
     return changed, len(report.judgements) - len(changed)
 
 
 _JUDGEMENT_STYLE = {
     "reversed": "bold red",
+    "unrealized": "bold red",
     "weakened": "yellow",
     "strengthened": "cyan",
     "realized": "magenta",
@@ -380,10 +392,18 @@ _JUDGEMENT_STYLE = {
 }
 
 
+def _confidence(score: float | None) -> Text:
+    if score is None:
+        return Text(_NONE, style="dim")
+    return Text(confidence_words(score))
+
+
 def _judgements(report: Report, layout: _Layout) -> list[RenderableType]:
     changed, reaffirmed = _changed(report)
     if not changed:
         aside = f" ({reaffirmed} reaffirmed)" if reaffirmed else ""
+        if not report.judgements:
+            aside = " (neither edition states an assessment or forecast that could be tracked)"
         return [_empty(f"No changed judgements{aside}.")]
     pairs, caption = _rows(changed, layout)
     if reaffirmed:
@@ -396,24 +416,65 @@ def _judgements(report: Report, layout: _Layout) -> list[RenderableType]:
             (f"{layout.old_label} quote", {"ratio": 3}),
             (f"{layout.new_label} quote", {"ratio": 3}),
             ("Where", {"ratio": 2}),
-            ("Sim.", {"justify": "right", "no_wrap": True}),
-            ("Cues", {"ratio": 2}),
+            ("Pairing", {"no_wrap": True}),
+            ("Why", {"ratio": 2}),
         ],
     )
-    for rank, pair in enumerate(pairs, start=1):
+    for pair in pairs:
         where = _where(pair.old, layout.old_label)
         where.append("\n")
         where.append_text(_where(pair.new, layout.new_label))
         table.add_row(
-            Text(str(rank)),
+            Text(pair.id),
             Text(pair.change, style=_JUDGEMENT_STYLE.get(pair.change, "")),
             _quote_text(pair.old, layout),
             _quote_text(pair.new, layout),
             where,
-            _number(pair.similarity),
-            Text("\n".join(pair.cues)),
+            _confidence(pair.score),
+            Text(pair.reason),
         )
     table.caption = caption
+    return [table]
+
+
+_OUTCOME_STYLE = {
+    "realized": "magenta",
+    "unrealized": "bold red",
+    "open": "cyan",
+    "not_mentioned": "dim",
+}
+
+
+def _forecasts(report: Report, layout: _Layout) -> list[RenderableType]:
+    if not report.forecasts:
+        return [_empty(f"No forecasts in {layout.old_label} to score.")]
+    counts = _counts(report.summary["forecasts"])
+    shown: Sequence[Forecast]
+    shown, caption = _rows(report.forecasts, layout)
+    table = _table(
+        f"Forecast scorecard — what {layout.old_label} foresaw, as {layout.new_label} tells it",
+        [
+            ("#", {"justify": "right", "no_wrap": True}),
+            ("Outcome", {"no_wrap": True}),
+            (f"{layout.old_label} forecast", {"ratio": 3}),
+            (f"{layout.new_label} evidence", {"ratio": 3}),
+            ("Where", {"ratio": 2}),
+            ("Pairing", {"no_wrap": True}),
+        ],
+    )
+    for f in shown:
+        where = _where(f.old, layout.old_label)
+        where.append("\n")
+        where.append_text(_where(f.evidence, layout.new_label))
+        table.add_row(
+            Text(f.id),
+            Text(f.outcome.replace("_", " "), style=_OUTCOME_STYLE.get(f.outcome, "")),
+            _quote_text(f.old, layout),
+            _quote_text(f.evidence, layout),
+            where,
+            _confidence(f.score),
+        )
+    table.caption = "; ".join(filter(None, [counts, caption]))
     return [table]
 
 
@@ -518,6 +579,7 @@ def _fate_detail(fate: RecommendationFate, layout: _Layout) -> Text:
 _SECTIONS: dict[str, Callable[[Report, _Layout], list[RenderableType]]] = {
     "alignment": _alignment,
     "judgements": _judgements,
+    "forecasts": _forecasts,
     "themes": _themes,
     "recommendations": _recommendations,
 }

@@ -3,6 +3,8 @@
 Run:
     python tests/data/eval/check_labels.py
         exit 1 on any miss, 0 when every label checks out
+    python tests/data/eval/check_labels.py --judgements FILE [FILE ...]
+        also check judgement labels kept in other files (same shape as judgements.toml)
     python tests/data/eval/check_labels.py --measure TERM [TERM ...]
         print counts per edition and region ("re:REGEX" counts a regex)
 
@@ -34,7 +36,8 @@ BULLET = re.compile(r"^(?:-\s*・|-|・|•)\s*")
 REC_HEADING = re.compile(r"^◆\s*(?:政策)?提言\s*$")
 SIGN_OFF = re.compile(r"^[（(]脱稿日")
 STATUSES = {"kept", "modified", "moved", "dropped", "new"}
-CLASSES = {"reaffirmed", "strengthened", "weakened", "reversed", "realized"}
+CLASSES = {"reaffirmed", "strengthened", "weakened", "reversed", "realized", "unrealized"}
+OUTCOMES = {"realized", "unrealized", "open", "not_mentioned"}
 CONFIDENCE = {"high", "medium", "low"}
 MIN_QUOTE = 15
 
@@ -309,31 +312,61 @@ class Checker:
             old in link.get("old", []) and new in link.get("new", []) for link in data["link"]
         )
 
-    def judgements(self) -> Counter[str]:
-        data = tomllib.loads((HERE / "judgements.toml").read_text(encoding="utf-8"))
+    def judgements(self, extra: list[Path] | None = None) -> Counter[str]:
+        files = [*sorted(HERE.glob("judgements*.toml")), *(extra or [])]
         counts: Counter[str] = Counter()
-        used: dict[tuple[str, str], int] = {}
-        for section, sides in (("pair", ("old", "new")), ("dropped", ("old",)), ("new", ("new",))):
-            for i, item in enumerate(data.get(section, []), 1):
-                cls = item.get("class", section)
-                where = f"judgement {section} {i} ({cls})"
-                if section == "pair" and cls not in CLASSES:
-                    self.fail(where, f"bad class {cls!r}")
-                if item.get("confidence", "high") not in CONFIDENCE:
-                    self.fail(where, "bad confidence")
-                if not item.get("why"):
-                    self.fail(where, "missing why")
-                for side in sides:
-                    text = item[f"{side}_text"]
-                    self.quote(
-                        where, side, item[f"{side}_chapter"], text, item.get(f"{side}_cues", [])
-                    )
-                    key = (side, text)
-                    if key in used:
-                        self.fail(where, f"{side} quote reused")
-                    used[key] = i
-                counts[cls] += 1
+        used: dict[tuple[str, str], str] = {}
+        forecast_used: set[str] = set()
+        for path in files:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            for section, sides in (
+                ("pair", ("old", "new")),
+                ("dropped", ("old",)),
+                ("new", ("new",)),
+            ):
+                for i, item in enumerate(data.get(section, []), 1):
+                    cls = item.get("class", section)
+                    where = f"{path.name} judgement {section} {i} ({cls})"
+                    if section == "pair" and cls not in CLASSES:
+                        self.fail(where, f"bad class {cls!r}")
+                    self._common(where, item)
+                    for side in sides:
+                        text = item[f"{side}_text"]
+                        self.quote(
+                            where, side, item[f"{side}_chapter"], text, item.get(f"{side}_cues", [])
+                        )
+                        key = (side, text)
+                        if key in used:
+                            self.fail(where, f"{side} quote reused (first in {used[key]})")
+                        used[key] = where
+                    counts[cls] += 1
+            # A forecast of 2025 and what 2026 says became of it. Its quotes may also stand in a
+            # pair above (a forecast is often one side of a labelled pair).
+            for i, item in enumerate(data.get("forecast", []), 1):
+                outcome = item.get("outcome")
+                where = f"{path.name} forecast {i} ({outcome})"
+                if outcome not in OUTCOMES:
+                    self.fail(where, f"bad outcome {outcome!r}")
+                self._common(where, item)
+                self.quote(where, "old", item["old_chapter"], item["old_text"], item["old_cues"])
+                if not item["old_cues"]:
+                    self.fail(where, "a forecast needs the words that make it one (old_cues)")
+                if outcome == "not_mentioned":
+                    if "new_text" in item:
+                        self.fail(where, "not_mentioned takes no new_text")
+                else:
+                    self.quote(where, "new", item["new_chapter"], item["new_text"], [])
+                if item["old_text"] in forecast_used:
+                    self.fail(where, "forecast labelled twice")
+                forecast_used.add(item["old_text"])
+                counts[f"forecast_{outcome}"] += 1
         return counts
+
+    def _common(self, where: str, item: dict[str, Any]) -> None:
+        if item.get("confidence", "high") not in CONFIDENCE:
+            self.fail(where, "bad confidence")
+        if not item.get("why"):
+            self.fail(where, "missing why")
 
     def themes(self) -> Counter[str]:
         data = tomllib.loads((HERE / "themes.toml").read_text(encoding="utf-8"))
@@ -393,11 +426,12 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["--measure"]:
         measure(argv[1:])
         return 0
+    extra = [Path(a) for a in argv[1:]] if argv[:1] == ["--judgements"] else []
     c = Checker()
     report = {
         "alignment": c.alignment(),
         "recommendations": c.recommendations_file(),
-        "judgements": c.judgements(),
+        "judgements": c.judgements(extra),
         "themes": c.themes(),
     }
     for name, counts in report.items():
