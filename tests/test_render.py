@@ -19,12 +19,12 @@ from hypothesis import strategies as st
 from rich.cells import cell_len
 
 from outlook_diff.errors import OutlookDiffError
+from outlook_diff.model import Recommendation as RecRef
 from outlook_diff.render import FORMATS, RENDERERS, SECTIONS, render
 from outlook_diff.render import markdown as markdown_module
 from outlook_diff.render import table as table_module
 from outlook_diff.render.markdown import render_markdown
 from outlook_diff.render.table import cut, redline_parts, render_table
-from outlook_diff.model import Recommendation as RecRef
 from outlook_diff.report import (
     AlignmentLink,
     Candidate,

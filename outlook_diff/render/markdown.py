@@ -412,11 +412,15 @@ def _judgement_detail(report: Report, layout: _Layout, pair: Judgement) -> list[
     if pair.alternatives:
         other = layout.new_label
         lines = [
-            f"- {_confidence(a.score)}: `{a.quote.chapter}` {_escape(' '.join(a.quote.text.split()))}"
+            f"- {_confidence(a.score)}: `{a.quote.chapter}` {_escape(_one_line(a.quote.text))}"
             for a in pair.alternatives
         ]
         blocks.append(f"Other candidates in {_escape(other)}:\n" + "\n".join(lines))
     return blocks
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _forecasts(report: Report, layout: _Layout) -> list[str]:
