@@ -107,7 +107,7 @@ def main() -> None:
         w -= np.linalg.solve(hess, grad)
     print("calibration (a, b, c, d):", tuple(round(float(v), 3) for v in w))
     conf = 1 / (1 + np.exp(-(w[0] * s + w[1] * row_lead + w[2] * col_lead + w[3])))
-    for threshold in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
+    for threshold in (0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
         assigned = dict(_assign(conf, threshold))
         given = [r for r in gold if r in assigned]
         right = [r for r in given if assigned[r] == gold[r]]
