@@ -39,6 +39,7 @@ from outlook_diff.normalize import normalize
 from outlook_diff.report import (
     FORECAST_ORDER,
     JUDGEMENT_ORDER,
+    STANCE_CHANGES,
     Candidate,
     Forecast,
     ForecastOutcome,
@@ -698,7 +699,9 @@ def compare_judgements(
         judgement = Judgement("", "new", None, n.quote, None, n.stance, None, None, (), reason)
         rows.append((_salience("new", None, n, None, term_counts), judgement))
 
-    ranked = sorted(rows, key=lambda r: (JUDGEMENT_ORDER.index(r[1].change), -r[0], _place(r[1])))
+    ranked = sorted(
+        rows, key=lambda r: (_tier(r[1]), JUDGEMENT_ORDER.index(r[1].change), -r[0], _place(r[1]))
+    )
     judgements: list[Judgement] = []
     ids: dict[tuple[str, str], str] = {}
     for k, (salience, row) in enumerate(ranked, 1):
@@ -717,6 +720,17 @@ def compare_judgements(
         scorecard,
         tuple((c, tuple(q)) for c, q in sorted(unaligned.items())),
     )
+
+
+def _tier(judgement: Judgement) -> int:
+    """Changes of stance on a likely pairing first, then those on a weak one, then the rest.
+
+    A weak pairing may join two different propositions, so its "change" is only a lead: it
+    should not stand above a change the tool is sure of, whatever its class.
+    """
+    if judgement.change not in STANCE_CHANGES:
+        return 2
+    return 0 if (judgement.score or 0.0) >= 0.5 else 1
 
 
 def _place(judgement: Judgement) -> tuple[str, str]:

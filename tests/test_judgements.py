@@ -148,9 +148,13 @@ def test_rows_are_ranked_by_class_with_stable_ids() -> None:
     rows = report("2025", "2026").judgements
     assert [j.id for j in rows] == [f"J{k}" for k in range(1, len(rows) + 1)]
     order = ["reversed", "realized", "unrealized", "strengthened", "weakened", "new", "dropped"]
-    classes = [j.change for j in rows if j.change != "reaffirmed"]
-    assert classes == sorted(classes, key=order.index)
-    assert rows[0].change in STANCE_CHANGES
+    sure = [j.change for j in rows if j.change in STANCE_CHANGES and (j.score or 0) >= 0.5]
+    weak = [j.change for j in rows if j.change in STANCE_CHANGES and (j.score or 0) < 0.5]
+    rest = [j.change for j in rows if j.change not in STANCE_CHANGES]
+    # Changes of stance on a likely pairing, then on a weak one, then new / dropped / reaffirmed.
+    assert [j.change for j in rows] == sure + weak + rest
+    for part in (sure, weak, rest):
+        assert part == sorted(part, key=[*order, "reaffirmed"].index)
 
 
 def test_chapters_dropped_whole_carry_their_judgements_on_the_alignment_row() -> None:
