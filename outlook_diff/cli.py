@@ -292,11 +292,18 @@ def _load(
     password: str | None,
     max_size_mb: int,
     messages: _Messages,
+    cache: bool = True,
 ) -> Any:
     from outlook_diff.editions import load_edition
 
     edition = load_edition(
-        spec, label=label, encoding=encoding, password=password, max_size=max_size_mb * 1024 * 1024
+        spec,
+        label=label,
+        encoding=encoding,
+        password=password,
+        max_size=max_size_mb * 1024 * 1024,
+        cache=cache,
+        warn=messages.warn,
     )
     for warning in edition.warnings:
         messages.warn(f"{spec}: {warning}")
@@ -357,12 +364,16 @@ def compare_command(
         from outlook_diff.backends import EmbedChoice
         from outlook_diff.compare import compare
         from outlook_diff.render import render
+        from outlook_diff.warm import analysis_cache
 
-        old_edition = _load(old, old_label, encoding, password, max_size, messages)
-        new_edition = _load(new, new_label, encoding, password, max_size, messages)
+        old_edition = _load(old, old_label, encoding, password, max_size, messages, not no_cache)
+        new_edition = _load(new, new_label, encoding, password, max_size, messages, not no_cache)
         if _same_file(old, new):
             messages.note(f"{old} and {new} are identical: nothing changed")
-        with _embedding_progress(quiet) as progress:
+        with (
+            _embedding_progress(quiet) as progress,
+            analysis_cache(not no_cache, warn=messages.warn),
+        ):
             options = replace(
                 _options(model, allow_download, no_cache, cache_dir, quiet),
                 chapters=tuple(chapter or ()),
@@ -529,8 +540,8 @@ def align_command(
         from outlook_diff.compare import align_editions
         from outlook_diff.render.structure import render_alignment
 
-        old_parsed = _load(old, old_label, encoding, password, max_size, messages)
-        new_parsed = _load(new, new_label, encoding, password, max_size, messages)
+        old_parsed = _load(old, old_label, encoding, password, max_size, messages, not no_cache)
+        new_parsed = _load(new, new_label, encoding, password, max_size, messages, not no_cache)
         with _embedding_progress(quiet) as progress:
             old_edition, new_edition, alignment = align_editions(
                 old_parsed,
