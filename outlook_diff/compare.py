@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from outlook_diff.backends import EmbedChoice
 from outlook_diff.judgements import JudgementRules
 from outlook_diff.model import Edition
 from outlook_diff.recommendations import RecommendationRules
@@ -38,6 +39,7 @@ class Options:
     progress: bool = False  # a progress bar on stderr while embedding
     recommendations: RecommendationRules = field(default_factory=RecommendationRules)
     judgements: JudgementRules = field(default_factory=JudgementRules)
+    embedding: EmbedChoice = field(default_factory=EmbedChoice)  # backend, precision, progress
 
 
 class _Precomputed:
@@ -94,8 +96,10 @@ def embedder_for(options: Options, warn: Callable[[str], None]) -> Embedder:
         cache=options.cache,
         cache_dir=options.cache_dir,
         warn=warn,
-        progress=options.progress,
+        progress=options.embedding.progress,
         allow_download=options.allow_download,
+        backend=options.embedding.backend,
+        precision=options.embedding.precision,
     )
 
 

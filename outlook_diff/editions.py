@@ -6,6 +6,7 @@ their metadata are listed in data/editions.toml.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -49,20 +50,30 @@ def load_edition(
     encoding: str | None = None,
     password: str | None = None,
     max_size: int = DEFAULT_MAX_SIZE,
+    cache: bool = False,
+    warn: Callable[[str], None] = lambda message: None,
 ) -> Edition:
-    """Read and parse an edition. A shipped label wins over a file of the same name."""
-    from outlook_diff.parse import parse
+    """Read and parse an edition. A shipped label wins over a file of the same name.
+
+    `cache=True` keeps the parse on disk (warm.py), keyed by the text and the parser's code,
+    so a second run on the same text skips parsing; `warn` hears of a damaged entry."""
     from outlook_diff.read import read_source
 
     known = shipped(spec)
     path = known.path if known else Path(spec)
     source = read_source(path, encoding=encoding, password=password, max_size=max_size)
-    edition = parse(
-        source.text,
-        label=label or (known.label if known else None),
-        source=f"shipped:{known.label}" if known else source.source,
-        encoding=source.encoding,
-    )
+    label = label or (known.label if known else None)
+    origin = f"shipped:{known.label}" if known else source.source
+    if cache:
+        from outlook_diff.warm import parse_cached
+
+        edition = parse_cached(
+            source.text, label=label, source=origin, encoding=source.encoding, warn=warn
+        )
+    else:
+        from outlook_diff.parse import parse
+
+        edition = parse(source.text, label=label, source=origin, encoding=source.encoding)
     if source.warnings:
         edition = replace(edition, warnings=(*source.warnings, *edition.warnings))
     return edition

