@@ -218,12 +218,13 @@ def evaluate_judgements(part: str = "held-out") -> dict[str, Score]:
     new_gold = [label for label in labels if label.section == "new"]
     new_right = sum(1 for label in new_gold if label.new in unpaired_new)
     forecast_gold = [label for label in labels if label.section == "forecast"]
-    outcome_right = 0
+    outcome_right = outcome_only = 0
     for label in forecast_gold:
         f = forecasts.get(label.old or "")
         if f is None:
             continue
         evidence = normalize(f.evidence.text) if f.evidence else None
+        outcome_only += f.outcome == label.cls
         outcome_right += f.outcome == label.cls and (label.new is None or evidence == label.new)
     return {
         "pairs": Score(found, given + wrongly_given, len(gold_pairs)),
@@ -232,6 +233,8 @@ def evaluate_judgements(part: str = "held-out") -> dict[str, Score]:
         "dropped / not mentioned": Score(len(nothing) - wrongly_given, len(nothing), len(nothing)),
         "new": Score(new_right, len(new_gold), len(new_gold)),
         "forecast outcome": Score(outcome_right, len(forecast_gold), len(forecast_gold)),
+        # The outcome word alone, whatever evidence sentence it rests on (a weaker measure).
+        "forecast outcome word": Score(outcome_only, len(forecast_gold), len(forecast_gold)),
     }
 
 
