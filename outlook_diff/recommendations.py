@@ -14,12 +14,17 @@ moved means matched across chapters that the alignment does not link.
 
 from __future__ import annotations
 
+import math
+import re
+from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from functools import cache
+from typing import TYPE_CHECKING, Literal
 
-from outlook_diff.model import Edition
+from outlook_diff.datafiles import load_table
+from outlook_diff.model import Edition, Recommendation
 from outlook_diff.normalize import normalize
-from outlook_diff.report import RECOMMENDATION_ORDER, RecommendationFate
+from outlook_diff.report import RECOMMENDATION_ORDER, RecommendationChange, RecommendationFate
 
 if TYPE_CHECKING:
     import numpy as np
@@ -79,6 +84,54 @@ def redline(old: str, new: str) -> str:
     return "".join(out)
 
 
+@cache
+def _ask_levels() -> tuple[tuple[int, re.Pattern[str]], ...]:
+    table = load_table("asks.toml")
+    return tuple(
+        (int(level["strength"]), re.compile(pattern))
+        for level in table["level"]
+        for pattern in level["patterns"]
+    )
+
+
+def ask(text: str) -> tuple[int, str | None]:
+    """How firmly a (normalised) recommendation asks, and the words that say so."""
+    best: tuple[int, str | None] = (0, None)
+    for strength, pattern in _ask_levels():
+        match = pattern.search(text)
+        if match and strength > best[0]:
+            best = (strength, match.group(0))
+    return best
+
+
+def changes(old: str, new: str, rarity: dict[str, float], most: int = 4) -> RecommendationChange:
+    """Key terms added and removed (the rarest few) and the firmness of the ask."""
+    from outlook_diff.judgements import key_terms
+
+    a, b = normalize(old), normalize(new)
+    old_terms, new_terms = key_terms(a), key_terms(b)
+
+    def rarest(terms: frozenset[str], other: frozenset[str]) -> tuple[str, ...]:
+        # A term inside one the other side has (国家安全保障戦略 / 安全保障) is not news, and
+        # of a term and a longer one holding it (ハイレベル / ハイレベル外交) the longer says it.
+        only = [t for t in terms if not any(t in o or o in t for o in other)]
+        only = [t for t in only if not any(t != o and t in o for o in only)]
+        return tuple(sorted(only, key=lambda t: (-rarity.get(t, 0.0), t))[:most])
+
+    old_strength, old_words = ask(a)
+    new_strength, new_words = ask(b)
+    direction: Literal["stronger", "weaker", "same"] = (
+        "stronger"
+        if new_strength > old_strength
+        else "weaker"
+        if new_strength < old_strength
+        else "same"
+    )
+    return RecommendationChange(
+        rarest(new_terms, old_terms), rarest(old_terms, new_terms), old_words, new_words, direction
+    )
+
+
 def character_similarity(a: str, b: str) -> float:
     from rapidfuzz.distance import Indel
 
@@ -111,6 +164,7 @@ def compare_recommendations(
     if not olds and not news:
         return ()
     vectors = embedder.embed([normalize(r.text) for r in olds + news])
+    rarity = _rarity([*olds, *news])
     sims = (
         vectors[: len(olds)] @ vectors[len(olds) :].T
         if olds and news
@@ -161,6 +215,7 @@ def compare_recommendations(
                     cosine,
                     None,
                     None if o.text == n.text else redline(o.text, n.text),
+                    None if o.text == n.text else changes(o.text, n.text, rarity),
                 )
             )
         else:
@@ -174,6 +229,16 @@ def compare_recommendations(
         else:
             fates.append(RecommendationFate("new", None, (n), None, None, None))
     return tuple(sorted(fates, key=_importance))
+
+
+def _rarity(recommendations: list[Recommendation]) -> dict[str, float]:
+    """Inverse document frequency of each key term over all recommendations of both editions."""
+    from outlook_diff.judgements import key_terms
+
+    sets = [key_terms(normalize(r.text)) for r in recommendations]
+    counts: Counter[str] = Counter(t for terms in sets for t in terms)
+    total = len(sets) + 1
+    return {t: math.log(total / (1 + n)) for t, n in counts.items()}
 
 
 def _importance(fate: RecommendationFate) -> tuple[int, float, str, int]:

@@ -187,19 +187,44 @@ class Forecast:
 
 @dataclass(frozen=True)
 class Theme:
+    """A key term whose use changed, with its counts, keyness and where it stands."""
+
+    id: str  # "T1" … over the four lists in report order
     term: str
     old_count: int
     new_count: int
-    chapters: tuple[str, ...]  # chapter ids where the term occurs (in the edition that has it most)
-    context: Quote | None  # one sentence showing the term in use
+    old_rate: float  # uses per 10,000 words of the counted text
+    new_rate: float
+    keyness: float  # log-likelihood G² of the two counts against the editions' word totals
+    old_chapters: tuple[str, ...]  # chapter ids where the term occurs
+    new_chapters: tuple[str, ...]
+    # Up to two sentences per edition that has it, old first; each edition's busiest chapter
+    # first.
+    contexts: tuple[Quote, ...]
+    side: Literal["old", "new"]  # the edition where it matters: new/rising → new
+
+    @property
+    def chapters(self) -> tuple[str, ...]:
+        return self.new_chapters if self.side == "new" else self.old_chapters
+
+    @property
+    def context(self) -> Quote | None:
+        """The context sentence of the edition where the term matters (its busiest chapter)."""
+        label_side = [q for q in self.contexts if q.chapter in self.chapters]
+        return label_side[0] if label_side else (self.contexts[0] if self.contexts else None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "id": self.id,
             "term": self.term,
             "old_count": self.old_count,
             "new_count": self.new_count,
-            "chapters": list(self.chapters),
-            "context": self.context.to_dict() if self.context else None,
+            "old_rate": round(self.old_rate, 2),
+            "new_rate": round(self.new_rate, 2),
+            "keyness": round(self.keyness, 2),
+            "old_chapters": list(self.old_chapters),
+            "new_chapters": list(self.new_chapters),
+            "contexts": [q.to_dict() for q in self.contexts],
         }
 
 
@@ -220,6 +245,40 @@ class ThemeChanges:
 
 
 @dataclass(frozen=True)
+class RecommendationChange:
+    """What changed in a matched recommendation, beyond the redline."""
+
+    added: tuple[str, ...]  # key terms only the new text has, rarest first
+    removed: tuple[str, ...]  # key terms only the old text has
+    old_ask: str | None  # the words that carry the ask (べきである, 検討), as matched
+    new_ask: str | None
+    ask: Literal["stronger", "weaker", "same"]  # data/asks.toml levels: must > should > could
+
+    @property
+    def summary(self) -> str:
+        """In English, e.g. "adds 西半球, 抑制主義; drops IPEF; the ask is firmer (検討 → べき)"."""
+        parts = []
+        if self.added:
+            parts.append("adds " + ", ".join(self.added))
+        if self.removed:
+            parts.append("drops " + ", ".join(self.removed))
+        if self.ask != "same":
+            word = "firmer" if self.ask == "stronger" else "softer"
+            parts.append(f"the ask is {word} ({self.old_ask or '—'} → {self.new_ask or '—'})")
+        return "; ".join(parts) or "the same key terms and the same ask, reworded"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "added": list(self.added),
+            "removed": list(self.removed),
+            "old_ask": self.old_ask,
+            "new_ask": self.new_ask,
+            "ask": self.ask,
+            "summary": self.summary,
+        }
+
+
+@dataclass(frozen=True)
 class RecommendationFate:
     status: RecommendationStatus
     old: Recommendation | None
@@ -229,6 +288,7 @@ class RecommendationFate:
         Recommendation | None
     )  # for dropped/new: the best match on the other side, to judge by
     redline: str | None  # for modified/moved: inline character redline, [-deleted-]{+inserted+}
+    changes: RecommendationChange | None = None  # for kept/modified/moved whose texts differ
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -238,6 +298,7 @@ class RecommendationFate:
             "similarity": None if self.similarity is None else round(self.similarity, 4),
             "candidate": self.candidate.to_dict() if self.candidate else None,
             "redline": self.redline,
+            "changes": self.changes.to_dict() if self.changes else None,
         }
 
 

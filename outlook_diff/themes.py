@@ -21,7 +21,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from typing import Any, Literal
 
@@ -77,13 +77,15 @@ class _Settings:
     stop_patterns: tuple[re.Pattern[str], ...]
     synonyms: dict[str, str]
     min_count: int
-    min_salience: float
+    min_keyness: float
+    min_paragraphs: int
     min_expected_absent: float
     smoothing: float
     min_log2_ratio: float
     min_change_count: int
     specificity: dict[str, float]
     length_bonus: float
+    dispersion_weight: float
 
 
 @cache
@@ -105,15 +107,21 @@ def _settings() -> _Settings:
         no_end_pos=frozenset(extract["no_end_pos"]),
         stop=frozenset(normalize(term) for term in extract["stop"]),
         stop_patterns=tuple(re.compile(p) for p in extract["stop_patterns"]),
-        synonyms={normalize(k): normalize(v) for k, v in table["synonyms"].items()},
+        synonyms={
+            normalize(same): normalize(entry["term"])
+            for entry in load_table("aliases.toml")["alias"]
+            for same in entry["same"]
+        },
         min_count=int(select["min_count"]),
-        min_salience=float(select["min_salience"]),
+        min_keyness=float(select["min_keyness"]),
+        min_paragraphs=int(select["min_paragraphs"]),
         min_expected_absent=float(select["min_expected_absent"]),
         smoothing=float(select["smoothing"]),
         min_log2_ratio=float(select["min_log2_ratio"]),
         min_change_count=int(select["min_change_count"]),
         specificity={str(k): float(v) for k, v in select["specificity"].items()},
         length_bonus=float(select["length_bonus"]),
+        dispersion_weight=float(select["dispersion_weight"]),
     )
 
 
@@ -400,6 +408,12 @@ def _analyse_now(normalised: str) -> _Analysis:
     return _Analysis(occurrences, starts, ends, frozenset(free))
 
 
+def fold(term: str) -> str:
+    """A term in the spelling themes are reported in: normalised, aliases folded."""
+    term = normalize(term)
+    return _settings().synonyms.get(term, term)
+
+
 def terms(text: str) -> list[str]:
     """The key terms of `text` in order of appearance, nested ones too (トランプ政権, トランプ).
 
@@ -475,6 +489,8 @@ class _Passage:
     section: str | None
     text: str
     normalised: str
+    paragraph: int  # the paragraph's place in its chapter (each recommendation is one)
+    body: bool = True  # False for a chapter title or a ◆ heading
 
 
 @dataclass(frozen=True)
@@ -484,20 +500,52 @@ class _Counts:
     chapters: tuple[str, ...]  # the counted chapters, in document order
     total: Counter[str]
     by_chapter: dict[str, Counter[str]]
-    first: dict[tuple[str, str], _Passage]  # (term, chapter) -> first sentence using it
-    length: int  # characters of normalised counted text: the denominator of rates
+    paragraphs: Counter[str]  # in how many paragraphs each term occurs
+    uses: dict[str, list[_Passage]]  # the sentences using each term, in reading order
+    words: int  # Sudachi words of the counted text: the denominator of rates and keyness
 
     def spread(self, term: str) -> int:
         return sum(1 for c in self.chapters if self.by_chapter[c][term])
 
+    def rate(self, term: str) -> float:
+        """Uses per 10,000 words."""
+        return 10_000 * self.total[term] / max(self.words, 1)
+
+    def dispersed(self, term: str) -> bool:
+        """Used in at least two paragraphs or two chapters: a theme, not one passage's word."""
+        return self.paragraphs[term] >= _settings().min_paragraphs or self.spread(term) >= 2
+
 
 def _passages(chapter: Chapter, recommendation_section: str) -> Iterator[_Passage]:
-    for sentence in chapter.sentences():
-        yield _Passage(chapter.id, sentence.section, sentence.text, normalize(sentence.text))
+    """The counted text of a chapter: its title, ◆ headings, body sentences, recommendations.
+
+    Titles and headings count (a chapter titled 米国の抑制主義 is about 抑制主義), each as a
+    paragraph of its own.
+    """
+    yield _Passage(chapter.id, None, chapter.title, normalize(chapter.title), 0, body=False)
+    paragraph = 0
+    for section in chapter.sections:
+        if section.heading:
+            paragraph += 1
+            yield _Passage(
+                chapter.id,
+                section.heading,
+                section.heading,
+                normalize(section.heading),
+                paragraph,
+                body=False,
+            )
+        for para in section.paragraphs:
+            paragraph += 1
+            for sentence in para.sentences:
+                yield _Passage(
+                    chapter.id, section.heading, sentence, normalize(sentence), paragraph
+                )
     for recommendation in chapter.recommendations:
+        paragraph += 1
         for text in _SENTENCE_END.split(recommendation.text):
             if text.strip():
-                yield _Passage(chapter.id, recommendation_section, text, normalize(text))
+                yield _Passage(chapter.id, recommendation_section, text, normalize(text), paragraph)
 
 
 def _selected(edition: Edition, chapter_ids: Collection[str] | None) -> list[Chapter]:
@@ -513,8 +561,10 @@ class _Vocabulary:
 
     A part of a longer compound counts only if the authors also use it on its own somewhere:
     トランプ (トランプ氏は…) counts inside トランプ政権, but 核巡航 never stands alone, so
-    海洋発射型核巡航ミサイル does not make it a term. Quoted phrases with particles
-    (「動乱の枢軸」) are looked for unquoted as well.
+    海洋発射型核巡航ミサイル does not make it a term. A name (one proper noun: ネタニヤフ, ガザ,
+    ヘグセス) counts inside any compound, because Sudachi joins names to their titles
+    (ネタニヤフ首相, ヘグセス米国防長官). Quoted phrases with particles (「動乱の枢軸」)
+    are looked for unquoted as well.
     """
 
     terms: frozenset[str]
@@ -530,7 +580,21 @@ def _vocabulary(passages: Iterable[_Passage]) -> _Vocabulary:
         for start, _, term in analysis.occurrences:
             if passage.normalised[start - 1 : start] == "「" and not _whole_run_words(term):
                 phrases.add(term)
+            elif _is_name(term):
+                free.add(term)
     return _Vocabulary(frozenset(free), frozenset(phrases))
+
+
+@lru_cache(maxsize=8192)
+def _is_name(term: str) -> bool:
+    """One proper noun (a name: Sudachi's 固有名詞, a Latin acronym, katakana joined by ・).
+
+    Plain katakana words are not names: ディープ and フェイク are halves of ディープフェイク.
+    """
+    if _whole_run_words(term) != 1:
+        return False
+    word = next(w for w in _words(term) if w.role != "break")
+    return word.kind == "proper"
 
 
 def _occurrences(passage: _Passage, vocabulary: _Vocabulary) -> list[str]:
@@ -553,69 +617,126 @@ def _count(
     chapters = _selected(edition, chapter_ids)
     total: Counter[str] = Counter()
     by_chapter: dict[str, Counter[str]] = {}
-    first: dict[tuple[str, str], _Passage] = {}
-    length = 0
+    paragraphs: Counter[str] = Counter()
+    uses: dict[str, list[_Passage]] = {}
+    words = 0
     for chapter in chapters:
         counter: Counter[str] = Counter()
+        seen: set[tuple[int, str]] = set()
         for passage in _passages(chapter, section):
-            length += len(passage.normalised)
+            words += len(_analyse(passage.normalised).starts)
             for term in _occurrences(passage, vocabulary):
                 counter[term] += 1
-                first.setdefault((term, chapter.id), passage)
+                if (passage.paragraph, term) not in seen:
+                    seen.add((passage.paragraph, term))
+                    paragraphs[term] += 1
+                found = uses.setdefault(term, [])
+                if not found or found[-1] is not passage:
+                    found.append(passage)
         by_chapter[chapter.id] = counter
         total.update(counter)
-    return _Counts(tuple(c.id for c in chapters), total, by_chapter, first, length)
+    return _Counts(tuple(c.id for c in chapters), total, by_chapter, paragraphs, uses, words)
 
 
 # --- deciding and ranking -------------------------------------------------------------------
 
 
-def _salience(term: str, counts: _Counts) -> float:
-    """Count, spread over chapters and specificity, in the edition where the term matters."""
-    spread = max(counts.spread(term), 1)
-    return counts.total[term] * (1.0 + math.log(spread)) * _specificity(term)
+def keyness(a: int, b: int, words_a: int, words_b: int) -> float:
+    """Dunning's log-likelihood G² of a term used `a` times in A and `b` times in B.
+
+    Large when the difference in rates is unlikely under one shared rate, given the editions'
+    sizes: 0→6 in the shorter edition can matter more than 39→4, and 1→2 never does.
+    """
+    total = words_a + words_b
+    if total == 0 or a + b == 0:
+        return 0.0
+    expected_a = words_a * (a + b) / total
+    expected_b = words_b * (a + b) / total
+    g2 = 0.0
+    for observed, expected in ((a, expected_a), (b, expected_b)):
+        if observed:
+            g2 += observed * math.log(observed / expected)
+    return 2.0 * g2
+
+
+def _keyness(term: str, old: _Counts, new: _Counts) -> float:
+    return keyness(old.total[term], new.total[term], old.words, new.words)
+
+
+def _score(term: str, old: _Counts, new: _Counts) -> float:
+    """Keyness weighted by how specific the term is (names and compounds before plain nouns)
+    and how widely the edition that uses it more spreads it over paragraphs."""
+    side = new if new.total[term] * old.words >= old.total[term] * new.words else old
+    spread = 1.0 + _settings().dispersion_weight * math.log(max(side.paragraphs[term], 1))
+    return _keyness(term, old, new) * _specificity(term) * spread
 
 
 def _absent_matters(term: str, present: _Counts, absent: _Counts) -> bool:
     """Is a term of `present` that `absent` never uses salient enough to call new/dropped?"""
     settings = _settings()
     count = present.total[term]
-    salient = count >= settings.min_count and _salience(term, present) >= settings.min_salience
     # At the rate of `present`, the other edition would have used it this often: below
     # that, its absence may just be the other edition being shorter.
-    expected = count * absent.length / max(present.length, 1)
-    return salient and expected >= settings.min_expected_absent
+    expected = count * absent.words / max(present.words, 1)
+    return (
+        count >= settings.min_count
+        and present.dispersed(term)
+        and expected >= settings.min_expected_absent
+    )
 
 
 def _log2_ratio(term: str, old: _Counts, new: _Counts) -> float:
     alpha = _settings().smoothing
-    old_rate = (old.total[term] + alpha) / max(old.length, 1)
-    new_rate = (new.total[term] + alpha) / max(new.length, 1)
+    old_rate = (old.total[term] + alpha) / max(old.words, 1)
+    new_rate = (new.total[term] + alpha) / max(new.words, 1)
     return math.log2(new_rate / old_rate)
 
 
-def _ranked(scores: dict[str, float]) -> list[str]:
-    """Most salient first (ties by term), keeping only the more salient of a term and any term
-    inside it (経済安全保障推進法 / 推進法)."""
+def _ranked(scores: dict[str, float], counts: _Counts) -> list[str]:
+    """Most key first (ties by term). A term nested in a kept one, or holding one, is left out
+    only when it adds nothing: it is used exactly as often (推進法 only ever appears in
+    経済安全保障推進法), so 台湾有事 stays beside 台湾."""
     kept: list[str] = []
     for term in sorted(scores, key=lambda t: (-scores[t], t)):
-        if not any(term in other or other in term for other in kept):
+        if not any(
+            (term in other or other in term) and counts.total[term] == counts.total[other]
+            for other in kept
+        ):
             kept.append(term)
     return kept
 
 
-def _theme(term: str, old: _Counts, new: _Counts, side: _Counts) -> Theme:
-    """A Theme with chapters and context taken from `side`, the edition where it matters."""
-    chapters = tuple(c for c in side.chapters if side.by_chapter[c][term])
-    # The first sentence in the chapter that uses the term most (the earliest such chapter).
-    busiest = max(chapters, key=lambda c: (side.by_chapter[c][term], -chapters.index(c)))
-    passage = side.first[(term, busiest)]
+def _contexts(term: str, counts: _Counts) -> tuple[Quote, ...]:
+    """Up to two sentences using the term: the first in its busiest chapter (the one a table
+    shows), then one from another chapter (or the next one in the same chapter). Sentences of
+    the body and recommendations are preferred to titles and headings."""
+    uses = sorted(counts.uses.get(term, []), key=lambda p: not p.body)
+    if not uses:
+        return ()
+    busiest = max(
+        counts.chapters, key=lambda c: (counts.by_chapter[c][term], -counts.chapters.index(c))
+    )
+    first = next(p for p in uses if p.chapter == busiest)
+    second = next((p for p in uses if p.chapter != busiest), None) or next(
+        (p for p in uses if p is not first), None
+    )
+    picked = [first] if second is None else [first, second]
+    return tuple(Quote(p.chapter, p.section, p.text) for p in picked)
+
+
+def _theme(term: str, old: _Counts, new: _Counts, side: Literal["old", "new"]) -> Theme:
     return Theme(
+        id="",
         term=term,
         old_count=old.total[term],
         new_count=new.total[term],
-        chapters=chapters,
-        context=Quote(passage.chapter, passage.section, passage.text),
+        old_rate=old.rate(term),
+        new_rate=new.rate(term),
+        keyness=_keyness(term, old, new),
+        old_chapters=tuple(c for c in old.chapters if old.by_chapter[c][term]),
+        new_chapters=tuple(c for c in new.chapters if new.by_chapter[c][term]),
+        contexts=_contexts(term, old) + _contexts(term, new),
+        side=side,
     )
 
 
@@ -645,27 +766,39 @@ def compare_themes(
     before = _count(old, old_chapters, vocabulary)
     after = _count(new, new_chapters, vocabulary)
 
+    key = settings.min_keyness
+    # A term absent from one edition is judged by the Poisson rule of `_absent_matters` (is
+    # the absence more than the other edition's shortness?); keyness then ranks them.
     appeared = {
-        t: _salience(t, after)
+        t: _score(t, before, after)
         for t in after.total
         if not before.total[t] and _absent_matters(t, after, before)
     }
     vanished = {
-        t: _salience(t, before)
+        t: _score(t, before, after)
         for t in before.total
         if not after.total[t] and _absent_matters(t, before, after)
     }
     rising: dict[str, float] = {}
     fading: dict[str, float] = {}
     for t in before.total.keys() & after.total.keys():
+        if _keyness(t, before, after) < key:
+            continue
         ratio = _log2_ratio(t, before, after)
         if ratio >= settings.min_log2_ratio and after.total[t] >= settings.min_change_count:
-            rising[t] = _salience(t, after) * ratio
+            rising[t] = _score(t, before, after)
         elif -ratio >= settings.min_log2_ratio and before.total[t] >= settings.min_change_count:
-            fading[t] = _salience(t, before) * -ratio
-    return ThemeChanges(
-        new=tuple(_theme(t, before, after, after) for t in _ranked(appeared)),
-        dropped=tuple(_theme(t, before, after, before) for t in _ranked(vanished)),
-        rising=tuple(_theme(t, before, after, after) for t in _ranked(rising)),
-        fading=tuple(_theme(t, before, after, before) for t in _ranked(fading)),
+            fading[t] = _score(t, before, after)
+    lists = (
+        tuple(_theme(t, before, after, "new") for t in _ranked(appeared, after)),
+        tuple(_theme(t, before, after, "old") for t in _ranked(vanished, before)),
+        tuple(_theme(t, before, after, "new") for t in _ranked(rising, after)),
+        tuple(_theme(t, before, after, "old") for t in _ranked(fading, before)),
     )
+    # Ids T1… run over the four lists in report order (new, rising, dropped, fading).
+    order = (lists[0], lists[2], lists[1], lists[3])
+    ids = {id(t): f"T{k}" for k, t in enumerate((t for group in order for t in group), 1)}
+    new_, dropped, rising_, fading_ = (
+        tuple(replace(t, id=ids[id(t)]) for t in group) for group in lists
+    )
+    return ThemeChanges(new=new_, dropped=dropped, rising=rising_, fading=fading_)

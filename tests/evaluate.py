@@ -34,7 +34,8 @@ from outlook_diff.compare import Options, compare  # noqa: E402
 from outlook_diff.editions import load_edition  # noqa: E402
 from outlook_diff.model import Edition  # noqa: E402
 from outlook_diff.normalize import normalize  # noqa: E402
-from outlook_diff.report import Report  # noqa: E402
+from outlook_diff.report import Report, ThemeChanges  # noqa: E402
+from tests.judgement_labels import half  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -245,24 +246,47 @@ def top_rows_with_stance_change(n: int = 20) -> int:
     return sum(1 for j in report().judgements[:n] if j.change in STANCE_CHANGES)
 
 
-def evaluate_themes() -> dict[str, Score]:
-    themes = report().themes
+THEME_TOP = {"new": 40, "rising": 40, "dropped": 60, "fading": 60}
+
+
+def evaluate_themes(
+    part: str | None = None, themes: ThemeChanges | None = None
+) -> dict[str, Score]:
+    """Recall of the labelled terms in the top of their list, and precision of those tops.
+
+    A labelled term is found when a reported term in the top N (`THEME_TOP`) of the right
+    list carries it (高市首相 reports 高市). Precision: of the top-N terms that carry any
+    labelled term, the share in the right list. `part` picks one half of the labels (by a hash
+    of the term), None all of them. "stoplist" counts reported terms that the stoplist names.
+    """
+    from outlook_diff.themes import fold
+
+    themes = themes or report().themes
     lists = {
-        "new": {normalize(t.term) for t in themes.new},
-        "dropped": {normalize(t.term) for t in themes.dropped},
-        "rising": {normalize(t.term) for t in themes.rising},
-        "fading": {normalize(t.term) for t in themes.fading},
+        kind: [fold(t.term) for t in getattr(themes, kind)][:top] for kind, top in THEME_TOP.items()
     }
     labels = _labels("themes.toml")
+    labelled = {
+        fold(item["term"]): kind
+        for kind in lists
+        for item in labels.get(kind, [])
+        if part is None or half("theme:" + item["term"]) == part
+    }
     scores: dict[str, Score] = {}
-    labelled = {normalize(item["term"]): kind for kind in lists for item in labels.get(kind, [])}
     for kind, predicted in lists.items():
         gold = {term for term, k in labelled.items() if k == kind}
-        # A reported compound carries the labelled word: 高市首相 reports 高市.
         judged = {t for t in predicted if any(g in t for g in labelled)}
         right = {t for t in judged if any(g in t for g in gold)}
         found = {g for g in gold if any(g in t for t in predicted)}
-        scores[kind] = Score(len(right), len(judged), len(gold), found=len(found))
+        scores[f"{kind} (top {THEME_TOP[kind]})"] = Score(
+            len(right), len(judged), len(gold), found=len(found)
+        )
+    from outlook_diff.datafiles import load_table
+
+    stop = {normalize(t) for t in load_table("themes.toml")["extract"]["stop"]}
+    every = [fold(t.term) for kind in THEME_TOP for t in getattr(themes, kind)]
+    listed = sum(1 for t in every if t in stop)
+    scores["stoplist terms listed"] = Score(listed, len(every), 0)
     return scores
 
 
@@ -272,7 +296,8 @@ def evaluate() -> dict[str, dict[str, Score]]:
         "recommendations": evaluate_recommendations(),
         "judgements (held-out half)": evaluate_judgements("held-out"),
         "judgements (tuning half: a fit, not a score)": evaluate_judgements("tuning"),
-        "themes": evaluate_themes(),
+        "themes (held-out half)": evaluate_themes("held-out"),
+        "themes (tuning half: a fit)": evaluate_themes("tuning"),
     }
 
 

@@ -48,9 +48,13 @@ def test_the_first_judgement_rows_are_changes_of_stance() -> None:
 
 
 def test_theme_floors() -> None:
-    scores = evaluate_themes()
-    for kind in ("new", "dropped", "rising", "fading"):
+    # On the held-out half of the theme labels; the selection was tuned on the other half.
+    scores = evaluate_themes("held-out")
+    for kind in ("new (top 40)", "rising (top 40)", "dropped (top 60)", "fading (top 60)"):
         assert scores[kind].precision >= 0.8, kind
-    assert scores["new"].recall >= 0.7
-    assert scores["dropped"].recall >= 0.4
-    assert scores["rising"].recall >= 0.6 and scores["fading"].recall >= 0.6
+    assert scores["new (top 40)"].recall >= 0.4
+    assert scores["dropped (top 60)"].recall >= 0.35
+    assert scores["rising (top 40)"].recall >= 0.6
+    assert scores["fading (top 60)"].recall >= 0.3
+    # Nothing the stoplist names is ever reported (the stop-terms are never terms at all).
+    assert scores["stoplist terms listed"].correct == 0

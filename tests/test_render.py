@@ -10,8 +10,9 @@ from __future__ import annotations
 import html as html_module
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from hypothesis import given, settings
@@ -73,6 +74,39 @@ def _judgement(
         alternatives=(Candidate(new, 0.12),) if old and new else (),
         reason="; ".join(cues) or "no cue",
         salience=salience,
+    )
+
+
+def _theme(
+    term: str, old: int, new: int, chapters: tuple[str, ...], context: Quote | None
+) -> Theme:
+    """A theme as the stage makes it: rates per 10,000 words of editions of 22,000 and 12,000."""
+    side: Literal["old", "new"] = "new" if new > old else "old"
+    return Theme(
+        id="",
+        term=term,
+        old_count=old,
+        new_count=new,
+        old_rate=10_000 * old / 22_000,
+        new_rate=10_000 * new / 12_000,
+        keyness=round(abs(new - old) * 1.5, 2),
+        old_chapters=chapters if side == "old" else (),
+        new_chapters=chapters if side == "new" else (),
+        contexts=(context,) if context else (),
+        side=side,
+    )
+
+
+def _numbered(changes: ThemeChanges) -> ThemeChanges:
+    """Ids T1… over new, rising, dropped, fading, as the stage numbers them."""
+    order = (changes.new, changes.rising, changes.dropped, changes.fading)
+    ids = {t.term: f"T{k}" for k, t in enumerate((t for g in order for t in g), 1)}
+
+    def number(group: tuple[Theme, ...]) -> tuple[Theme, ...]:
+        return tuple(replace(t, id=ids[t.term]) for t in group)
+
+    return ThemeChanges(
+        number(changes.new), number(changes.dropped), number(changes.rising), number(changes.fading)
     )
 
 
@@ -312,63 +346,67 @@ def _report() -> Report:
                 0.1,
             ),
         ),
-        themes=ThemeChanges(
-            new=(
-                Theme(
-                    "抑制主義",
-                    0,
-                    9,
-                    ("2026/ch01",),
-                    Quote(
-                        "2026/ch01",
-                        "優先主義の後退と抑制主義の台頭",
-                        "米国で抑制主義が主流となる中、日本は日米同盟の中でより大きな役割を果たすことが求められる。",
+        themes=_numbered(
+            ThemeChanges(
+                new=(
+                    _theme(
+                        "抑制主義",
+                        0,
+                        9,
+                        ("2026/ch01",),
+                        Quote(
+                            "2026/ch01",
+                            "優先主義の後退と抑制主義の台頭",
+                            "米国で抑制主義が主流となる中、日本は日米同盟の中でより大きな役割を果たすことが求められる。",
+                        ),
+                    ),
+                    _theme(
+                        "存立危機事態",
+                        0,
+                        4,
+                        ("2026/ch01", "2026/ch03"),
+                        Quote("2026/ch01", None, ISLANDS_2026),
+                    ),
+                    _theme("IEEPA", 0, 5, ("2026/ch02",), None),
+                ),
+                dropped=(
+                    _theme("偽情報", 31, 0, ("2025/ch13",), Quote("2025/ch13", None, PREBUNKING)),
+                    _theme("プレバンキング", 3, 0, ("2025/ch13",), None),
+                ),
+                rising=(
+                    _theme(
+                        "CPTPP",
+                        5,
+                        12,
+                        ("2026/ch02", "2026/ch04"),
+                        Quote(
+                            "2026/ch02",
+                            "自由貿易体制の在り方は変わるのか？",
+                            "有志国による二国間FTAやCPTPPなど地域枠組みの活用が進むだろう。",
+                        ),
+                    ),
+                    _theme(
+                        "サプライチェーン",
+                        8,
+                        17,
+                        ("2026/ch07",),
+                        Quote("2026/ch07", None, SUPPLY_CHAIN),
                     ),
                 ),
-                Theme(
-                    "存立危機事態",
-                    0,
-                    4,
-                    ("2026/ch01", "2026/ch03"),
-                    Quote("2026/ch01", None, ISLANDS_2026),
-                ),
-                Theme("IEEPA", 0, 5, ("2026/ch02",), None),
-            ),
-            dropped=(
-                Theme("偽情報", 31, 0, ("2025/ch13",), Quote("2025/ch13", None, PREBUNKING)),
-                Theme("プレバンキング", 3, 0, ("2025/ch13",), None),
-            ),
-            rising=(
-                Theme(
-                    "CPTPP",
-                    5,
-                    12,
-                    ("2026/ch02", "2026/ch04"),
-                    Quote(
-                        "2026/ch02",
-                        "自由貿易体制の在り方は変わるのか？",
-                        "有志国による二国間FTAやCPTPPなど地域枠組みの活用が進むだろう。",
+                fading=(
+                    _theme(
+                        "グローバル・サウス",
+                        14,
+                        4,
+                        ("2025/ch01", "2025/ch07"),
+                        Quote(
+                            "2025/ch07",
+                            None,
+                            "欧州やグローバル・サウスの理解を得ることが重要である。",
+                        ),
                     ),
                 ),
-                Theme(
-                    "サプライチェーン",
-                    8,
-                    17,
-                    ("2026/ch07",),
-                    Quote("2026/ch07", None, SUPPLY_CHAIN),
-                ),
-            ),
-            fading=(
-                Theme(
-                    "グローバル・サウス",
-                    14,
-                    4,
-                    ("2025/ch01", "2025/ch07"),
-                    Quote(
-                        "2025/ch07", None, "欧州やグローバル・サウスの理解を得ることが重要である。"
-                    ),
-                ),
-            ),
+            )
         ),
         recommendations=(
             RecommendationFate(

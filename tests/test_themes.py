@@ -218,22 +218,43 @@ def test_rising_and_fading(changes: ThemeChanges) -> None:
     summit = _find(changes.rising, "首脳会談")
     assert (summit.old_count, summit.new_count) == (1, 12)
     disinformation = _find(changes.fading, "偽情報")
-    # 2025 chapter 13 is about disinformation (15 uses); 2026 mentions it once (chapter 3).
-    assert (disinformation.old_count, disinformation.new_count) == (15, 1)
+    # 2025 chapter 13 is about disinformation (15 uses in its body and recommendations, 4 in
+    # its title and ◆ headings); 2026 mentions it once (chapter 3).
+    assert (disinformation.old_count, disinformation.new_count) == (19, 1)
     assert disinformation.chapters == ("2025/ch13",)
+    assert disinformation.new_chapters == ("2026/ch03",)
+    # Rates are per 10,000 words, so the editions' sizes compare: 19 in the longer 2025.
+    assert disinformation.old_rate > 5 * disinformation.new_rate
+    assert disinformation.keyness > 3.84
     g7 = _find(changes.fading, "G7")
-    assert (g7.old_count, g7.new_count) == (15, 1)
+    assert (g7.old_count, g7.new_count) == (16, 1)  # 15 in sentences, 1 in a ◆ heading
+    # The context is a sentence, not the heading "G7 の活用と改革" that also names it.
     assert g7.context is not None
     assert (g7.context.chapter, g7.context.section) == ("2025/ch01", "G7 の活用と改革")
+    assert g7.context.text != "G7 の活用と改革"
+    # Rising and fading themes carry a sentence from each edition.
+    assert {q.chapter.split("/")[0] for q in g7.contexts} == {"2025", "2026"}
 
 
 def test_lists_are_ranked_and_hold_no_term_inside_another(changes: ThemeChanges) -> None:
     for themes in (changes.new, changes.dropped, changes.rising, changes.fading):
         names = _terms_of(themes)
         assert len(names) == len(set(names))
+        count = {t.term: t.old_count + t.new_count for t in themes}
         for a in names:
-            assert not [b for b in names if a != b and a in b]
-    assert _terms_of(changes.new)[:3] == ["APEC", "西半球", "サプライチェーン強靭化"]
+            # A term inside another stays only when it is used on its own too (G2 beside 米中G2).
+            assert not [b for b in names if a != b and a in b and count[a] == count[b]]
+        scores = [t.keyness for t in themes]
+        assert all(k >= 0 for k in scores)
+    # Names and acronyms lead: ranked by keyness times specificity.
+    assert _terms_of(changes.new)[:4] == ["APEC", "G2", "高市", "IEEPA"]
+    assert _terms_of(changes.dropped)[:3] == ["バイデン", "EV", "チャレンジ・シェアリング"]
+    ids = [
+        t.id
+        for group in (changes.new, changes.rising, changes.dropped, changes.fading)
+        for t in group
+    ]
+    assert ids == [f"T{k}" for k in range(1, len(ids) + 1)]
     assert _terms_of(changes.fading)[:2] == ["イスラエル", "イラン"]
     for theme in changes.new:
         assert theme.old_count == 0 and theme.new_count >= 2
@@ -243,25 +264,28 @@ def test_lists_are_ranked_and_hold_no_term_inside_another(changes: ThemeChanges)
         assert all(c.startswith("2025/") for c in theme.chapters)
 
 
-def test_context_quote_is_a_printed_sentence_containing_the_term(
+def test_context_quotes_are_printed_text_containing_the_term(
     changes: ThemeChanges, editions: tuple[Edition, Edition]
 ) -> None:
-    from outlook_diff.normalize import normalize
+    from outlook_diff.themes import fold, terms
 
-    old, new = editions
-    for themes, edition in (
-        (changes.new, new),
-        (changes.rising, new),
-        (changes.dropped, old),
-        (changes.fading, old),
-    ):
-        printed = {s.text for c in edition.chapters for s in c.sentences()}
-        recommendations = "".join(r.text for r in edition.recommendations)
-        for theme in themes:
-            assert theme.context is not None
-            assert theme.context.chapter in theme.chapters
-            assert theme.term in normalize(theme.context.text)
-            assert theme.context.text in printed or theme.context.text in recommendations
+    printed: dict[str, set[str]] = {}
+    for edition in editions:
+        for c in edition.chapters:
+            texts = printed.setdefault(c.id, set())
+            texts.update(s.text for s in c.sentences())
+            texts.update(s.heading for s in c.sections if s.heading)
+            texts.add(c.title)  # a term only in a title or heading is quoted from there
+            recommendations = "".join(r.text for r in c.recommendations)
+            texts.add(recommendations)
+    for theme in (*changes.new, *changes.rising, *changes.dropped, *changes.fading):
+        assert theme.context is not None
+        assert theme.context.chapter in theme.chapters
+        assert len(theme.contexts) <= 4
+        for quote in theme.contexts:
+            texts = printed[quote.chapter]
+            assert quote.text in texts or any(quote.text in t for t in texts)
+            assert theme.term in {fold(t) for t in terms(quote.text)} or theme.term in quote.text
 
 
 def test_an_edition_compared_with_itself_has_no_theme_changes(
@@ -288,9 +312,11 @@ def test_chapter_filter_counts_only_those_chapters(editions: tuple[Edition, Edit
     korea = compare_themes(*editions, old_chapters=["2025/ch06"], new_chapters=["2026/ch04"])
     yoon = _find(korea.dropped, "尹錫悦大統領")
     assert (yoon.old_count, yoon.new_count, yoon.chapters) == (4, 0, ("2025/ch06",))
-    # 南北関係 is only in a ◆ heading of 2025 chapter 6, three times in 2026 chapter 4's body.
-    inter_korean = _find(korea.new, "南北関係")
-    assert (inter_korean.old_count, inter_korean.new_count) == (0, 3)
+    # 南北関係 is only in a ◆ heading of 2025 chapter 6 (headings count), three times in 2026
+    # chapter 4's body: in both, so not new.
+    assert "南北関係" not in _terms_of(korea.new)
+    lee = _find(korea.new, "李在明")
+    assert (lee.old_count, lee.new_count) == (0, 2)
     for theme in korea.new + korea.rising:
         assert theme.chapters == ("2026/ch04",)
     nothing = compare_themes(*editions, old_chapters=[], new_chapters=[])

@@ -476,14 +476,17 @@ def _themes(report: Report, layout: _Layout) -> list[str]:
         shown, note = _limited(themes, layout)
         rows = [
             [
+                theme.id,
                 f"**{_cell(theme.term)}**",
                 f"{theme.old_count} → {theme.new_count}",
+                f"{theme.old_rate:.1f} → {theme.new_rate:.1f}",
                 ", ".join(f"`{c}`" for c in theme.chapters) or _NONE,
-                _context_cell(theme.context),
+                "<br>".join(_context_cell(q) for q in theme.contexts) or _NONE,
             ]
             for theme in shown
         ]
-        blocks.append(_table(["Term", f"{old} → {new}", "Chapters", "Context"], rows, "lrll"))
+        headers = ["#", "Term", f"{old} → {new}", "per 10k words", "Chapters", "Context"]
+        blocks.append(_table(headers, rows, "rlrrll"))
         blocks.append(note or "")
     return blocks
 
@@ -517,7 +520,7 @@ def _recommendations(report: Report, layout: _Layout) -> list[str]:
             for rank, fate in enumerate(fates, start=1)
         ]
         blocks.append(f"### {status.capitalize()} ({len(group)})")
-        blocks.append(_table([*headers, "Redline / best candidate"], rows, "rlllrl"))
+        blocks.append(_table([*headers, "What changed / best candidate"], rows, "rlllrl"))
         blocks.append(note or "")
         if status != "kept":
             for rank, fate in enumerate(fates, start=1):
@@ -526,6 +529,8 @@ def _recommendations(report: Report, layout: _Layout) -> list[str]:
 
 
 def _fate_cell(fate: RecommendationFate) -> str:
+    if fate.changes is not None:
+        return _escape(fate.changes.summary)  # the redline is in the details below
     if fate.redline:
         return _redline(fate.redline)
     if fate.candidate is not None:
@@ -544,6 +549,8 @@ def _recommendation_detail(
         blocks.append(_blockquote(ref.text))
     if fate.redline:
         change = f"{_escape(layout.old_label)} → {_escape(layout.new_label)}"
+        if fate.changes is not None:
+            blocks.append(f"What changed: {_escape(fate.changes.summary)}.")
         blocks.append(f"Redline ({change}): {_redline(fate.redline)}")
     if fate.candidate is not None:
         other = layout.new_label if fate.old is not None else layout.old_label

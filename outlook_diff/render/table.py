@@ -499,16 +499,20 @@ def _themes(report: Report, layout: _Layout) -> list[RenderableType]:
         table = _table(
             title,
             [
+                ("#", {"justify": "right", "no_wrap": True}),
                 ("Term", {"ratio": 2}),
                 (f"{old} → {new}", {"justify": "right", "no_wrap": True}),
+                ("per 10k words", {"justify": "right", "no_wrap": True}),
                 ("Chapters", {"ratio": 2}),
                 ("Context", {"ratio": 6}),
             ],
         )
         for theme in shown:
             table.add_row(
+                Text(theme.id),
                 Text(theme.term, style="bold"),
                 Text(f"{theme.old_count} → {theme.new_count}"),
+                Text(_rates(theme)),
                 Text(", ".join(theme.chapters) or _NONE),
                 Text(cut_around(theme.context.text, theme.term, layout.quote_chars))
                 if theme.context
@@ -517,6 +521,10 @@ def _themes(report: Report, layout: _Layout) -> list[RenderableType]:
         table.caption = caption
         out.append(table)
     return out
+
+
+def _rates(theme: Theme) -> str:
+    return f"{theme.old_rate:.1f} → {theme.new_rate:.1f}"
 
 
 _RECOMMENDATION_STYLE = {
@@ -546,7 +554,7 @@ def _recommendations(report: Report, layout: _Layout) -> list[RenderableType]:
                 (f"{layout.old_label} recommendation", {"ratio": 3}),
                 (f"{layout.new_label} recommendation", {"ratio": 3}),
                 ("Sim.", {"justify": "right", "no_wrap": True}),
-                ("Redline / best candidate", {"ratio": 3}),
+                ("What changed / best candidate", {"ratio": 3}),
             ],
         )
         for rank, fate in enumerate(fates, start=1):
@@ -565,7 +573,13 @@ def _recommendations(report: Report, layout: _Layout) -> list[RenderableType]:
 
 def _fate_detail(fate: RecommendationFate, layout: _Layout) -> Text:
     if fate.redline:
-        return redline_text(fate.redline, color=layout.color, limit=layout.quote_chars)
+        line = redline_text(fate.redline, color=layout.color, limit=layout.quote_chars)
+        if fate.changes is None:
+            return line
+        detail = Text(fate.changes.summary, style="bold")
+        detail.append("\n")
+        detail.append_text(line)
+        return detail
     if fate.candidate is not None:
         best = fate.candidate
         detail = Text(f"best candidate {best.chapter}#{best.index}", style="dim")
