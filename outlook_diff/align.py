@@ -46,6 +46,10 @@ LINK_THRESHOLD = 0.45  # combined score needed to link two chapters at all
 # 1.75 or 2.25 would each get one of the two wrong. Content below 0.25 never folds in.
 FOLD_CONTENT = 0.25  # content score at which an unlinked chapter folds into another (a merge)
 FOLD_RATIO = 2.0  # ... if its best candidate has at least this many times the runner-up's content
+# A fold-in (or its refusal) is settled only when the ratio is at least twice the threshold
+# (4.0) or at most half of it (1.0); in between the link is made or refused as the threshold
+# says, but flagged "uncertain" with the ratio, so a reader checks it (both real cases are).
+SETTLED_FACTOR = 2.0
 SECTION_CHARS = 300  # the model reads ~512 tokens; a section is embedded from its opening
 
 
@@ -291,6 +295,16 @@ def _primary_links(scores: list[PairScore]) -> set[tuple[str, str]]:
     }
 
 
+def fold_ratio(best: float, runner_up: float) -> float:
+    """How many times the best candidate's content score is the runner-up's (inf: no rival)."""
+    return best / runner_up if runner_up > 0 else float("inf")
+
+
+def unsettled(ratio: float) -> bool:
+    """A fold-in ratio too close to FOLD_RATIO to decide a merge with confidence."""
+    return FOLD_RATIO / SETTLED_FACTOR < ratio < FOLD_RATIO * SETTLED_FACTOR
+
+
 def _fold_ins(
     scores: list[PairScore], linked: set[tuple[str, str]]
 ) -> dict[tuple[str, str], float]:
@@ -357,6 +371,9 @@ def _groups(
             status = "merged"
         pairs = [by_pair[(o, n)] for o in olds for n in news if (o, n) in linked]
         pairs.sort(key=lambda s: -s.score)
+        ratios = [
+            fold_ratio(p.content, folded[(p.old, p.new)]) for p in pairs if (p.old, p.new) in folded
+        ]
         links.append(
             AlignmentLink(
                 old=tuple(olds),
@@ -367,6 +384,7 @@ def _groups(
                 # What the group is about now: a merged-in chapter's old subjects do not
                 # make the group match a topic the new chapter no longer treats.
                 topics=_topics(chapters[c] for c in news),
+                uncertain=any(unsettled(r) for r in ratios),
             )
         )
     linked_old = {o for o, _ in linked}
@@ -392,9 +410,16 @@ def _reason(pair: PairScore, folded: dict[tuple[str, str], float]) -> str:
     runner_up = folded.get((pair.old, pair.new))
     if runner_up is None:
         return pair.reason()
+    ratio = fold_ratio(pair.content, runner_up)
+    note = (
+        f"; uncertain: {ratio:.2f}x is close to the {FOLD_RATIO:g}x a merge needs "
+        f"(settled at {FOLD_RATIO * SETTLED_FACTOR:g}x)"
+        if unsettled(ratio)
+        else ""
+    )
     return (
         f"{pair.reason()}; folded in by content {pair.content:.2f} "
-        f"(next best candidate {runner_up:.2f})"
+        f"(next best candidate {runner_up:.2f}, {ratio:.2f}x){note}"
     )
 
 
@@ -417,12 +442,25 @@ def _unmatched(
     candidates = [s for (o, n), s in by_pair.items() if (o if old else n) == chapter.id]
     best = max(candidates, key=lambda s: (s.score, s.old, s.new), default=None)
     reasons: tuple[str, ...]
+    uncertain = False
     if best is None:
         reasons = ("no chapter of the same kind on the other side",)
         score = 0.0
     else:
         reasons = (f"closest candidate {best.score:.2f} < {LINK_THRESHOLD}: " + best.reason(),)
         score = best.score
+        # Did its content nearly fold into one chapter? Then say so: the call is close.
+        by_content = sorted(candidates, key=lambda s: (-s.content, s.old, s.new))
+        top = by_content[0]
+        ratio = fold_ratio(top.content, by_content[1].content if len(by_content) > 1 else 0.0)
+        if top.content >= FOLD_CONTENT and unsettled(ratio):
+            uncertain = True
+            other = top.new if old else top.old
+            reasons = (
+                *reasons,
+                f"uncertain: its content nearly folds into {other} ({ratio:.2f}x the runner-up; "
+                f"a merge needs {FOLD_RATIO:g}x, settled below {FOLD_RATIO / SETTLED_FACTOR:g}x)",
+            )
     return AlignmentLink(
         old=(chapter.id,) if old else (),
         new=() if old else (chapter.id,),
@@ -430,4 +468,5 @@ def _unmatched(
         score=score,
         reasons=reasons,
         topics=chapter_topics(chapter),
+        uncertain=uncertain,
     )

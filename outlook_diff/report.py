@@ -105,6 +105,9 @@ class AlignmentLink:
     topics: tuple[str, ...] = ()  # topic keys touched by the chapters of this link
     # For a chapter dropped (or new) whole: its judgements, which are not rows of their own.
     judgements: tuple[Quote, ...] = ()
+    # The evidence does not settle this link (a merge, or a refusal to merge, decided by a
+    # ratio close to its threshold): the reasons give the margin.
+    uncertain: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -115,6 +118,7 @@ class AlignmentLink:
             "reasons": list(self.reasons),
             "topics": list(self.topics),
             "judgements": [q.to_dict() for q in self.judgements],
+            "uncertain": self.uncertain,
         }
 
 

@@ -25,6 +25,17 @@ def test_alignment_floors() -> None:
     assert scores["dropped"].precision >= 0.75 and scores["dropped"].recall >= 0.75
 
 
+def test_close_merges_are_flagged_uncertain() -> None:
+    """2025 ch3 folds into 2026 ch1 at 2.2x its runner-up, 2025 ch12 stays dropped at 1.9x: both
+    calls sit next to the 2x rule, so the report must say they are uncertain."""
+    from tests.evaluate import report
+
+    flagged = {(link.old, link.status) for link in report().alignment if link.uncertain}
+    assert (("2025/ch02", "2025/ch03"), "merged") in flagged
+    assert (("2025/ch12",), "dropped") in flagged
+    assert not any(link.uncertain for link in report().alignment if link.status == "continued")
+
+
 def test_recommendation_floors() -> None:
     scores = evaluate_recommendations()
     assert scores["exact fate"].precision >= 0.75

@@ -218,3 +218,12 @@ def test_the_scorecard_renders_in_every_format(fmt: str) -> None:
 
     text = render(report("2025", "2026"), fmt, width=160, only="forecasts", limit=3)
     assert "Forecast scorecard" in text and "F1" in text
+
+
+def test_close_merge_calls_are_flagged_uncertain_with_their_margin() -> None:
+    """Issue 15: a fold-in decided by a ratio near its threshold says so instead of hiding it."""
+    from outlook_diff.align import FOLD_RATIO, fold_ratio, unsettled
+
+    assert unsettled(2.25) and unsettled(1.93)  # the two real calls (2025 ch3 merged, ch12 not)
+    assert not unsettled(FOLD_RATIO * 2) and not unsettled(0.9) and not unsettled(float("inf"))
+    assert fold_ratio(0.5, 0.0) == float("inf")

@@ -348,7 +348,7 @@ def _alignment(report: Report, layout: _Layout) -> list[str]:
         [
             _chapters(report, link.old),
             _chapters(report, link.new),
-            f"**{link.status}**",
+            f"**{link.status}**" + (" (uncertain)" if link.uncertain else ""),
             _number(link.score),
             _cell("\n".join((*link.reasons, *_carried(link.judgements))))
             if link.reasons

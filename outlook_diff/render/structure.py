@@ -80,7 +80,7 @@ def render_alignment(
         table.add_row(
             "\n".join(f"{i} {titles[i]}" for i in link.old) or "—",
             "\n".join(f"{i} {titles[i]}" for i in link.new) or "—",
-            link.status,
+            link.status + (" (uncertain)" if link.uncertain else ""),
             f"{link.score:.2f}",
             "\n".join(link.reasons),
         )

@@ -344,7 +344,10 @@ def _alignment(report: Report, layout: _Layout) -> list[RenderableType]:
         table.add_row(
             _chapters(report, link.old),
             _chapters(report, link.new),
-            Text(link.status, style=_ALIGNMENT_STYLE.get(link.status, "")),
+            Text(
+                link.status + (" (uncertain)" if link.uncertain else ""),
+                style=_ALIGNMENT_STYLE.get(link.status, ""),
+            ),
             _number(link.score),
             Text("\n".join((*link.reasons, *_carried(link.judgements)))),
         )
