@@ -275,7 +275,12 @@ def _summary(report: Report, layout: _Layout, names: Sequence[str]) -> list[str]
             f"Each table shows at most {layout.limit} rows; the JSON report (`--format json`) "
             "has every row."
         )
-    legend = ["### Legend", "Similarity runs from 0 (unrelated) to 1 (the same meaning)."]
+    legend = [
+        "### Legend",
+        "Similarity runs from 0 (unrelated) to 1 (the same meaning). *Pairing* says how sure the "
+        "tool is that two sentences speak of the same thing: **strong** (0.75 or more), "
+        "**likely** (0.5 or more) or **weak**; the number is a calibrated probability.",
+    ]
     for name in names:
         heading, words = _LEGEND[name]
         items = "\n".join(
@@ -423,6 +428,12 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def _order(report: Report, chapter_id: str) -> int:
+    """A chapter's place in reading order (front matter first), for per-chapter tables."""
+    ids = [c for c, _ in report.chapter_titles]
+    return ids.index(chapter_id) if chapter_id in ids else len(ids)
+
+
 def _forecasts(report: Report, layout: _Layout) -> list[str]:
     blocks = ["## Forecast scorecard"]
     if not report.forecasts:
@@ -434,7 +445,10 @@ def _forecasts(report: Report, layout: _Layout) -> list[str]:
     blocks.append(
         _table(
             ["Chapter", "Outcomes"],
-            [[f"`{c}`", _counts(dict(sorted(v.items())))] for c, v in sorted(per_chapter.items())],
+            [
+                [f"`{c}`", _counts(dict(sorted(v.items())))]
+                for c, v in sorted(per_chapter.items(), key=lambda kv: _order(report, kv[0]))
+            ],
         )
     )
     shown, note = _limited(report.forecasts, layout)

@@ -411,6 +411,8 @@ def _judgements(report: Report, layout: _Layout) -> list[RenderableType]:
     pairs, caption = _rows(changed, layout)
     if reaffirmed:
         caption = "; ".join(filter(None, [caption, f"{reaffirmed} reaffirmed not listed"]))
+    pairing = "Pairing: how sure the two quotes speak of one thing (strong ≥ 0.75, likely ≥ 0.5)"
+    caption = "\n".join(filter(None, [caption, pairing]))
     table = _table(
         "Changed judgements",
         [
@@ -448,6 +450,12 @@ _OUTCOME_STYLE = {
 }
 
 
+def _order(report: Report, chapter_id: str) -> int:
+    """A chapter's place in reading order (front matter first), for per-chapter tables."""
+    ids = [c for c, _ in report.chapter_titles]
+    return ids.index(chapter_id) if chapter_id in ids else len(ids)
+
+
 def _forecasts(report: Report, layout: _Layout) -> list[RenderableType]:
     if not report.forecasts:
         return [_empty(f"No forecasts in {layout.old_label} to score.")]
@@ -478,7 +486,20 @@ def _forecasts(report: Report, layout: _Layout) -> list[RenderableType]:
             _confidence(f.score),
         )
     table.caption = "; ".join(filter(None, [counts, caption]))
-    return [table]
+    per_chapter: dict[str, dict[str, int]] = {}
+    for f in report.forecasts:
+        tally = per_chapter.setdefault(f.old.chapter, {})
+        tally[f.outcome] = tally.get(f.outcome, 0) + 1
+    chapters = _table(
+        "Forecasts per chapter",
+        [("Chapter", {"ratio": 2}), ("Outcomes", {"ratio": 3})],
+    )
+    for chapter_id, tally in sorted(per_chapter.items(), key=lambda kv: _order(report, kv[0])):
+        chapters.add_row(
+            Text(f"{chapter_id} {report.title_of(chapter_id)}"),
+            Text(_counts({k.replace("_", " "): v for k, v in sorted(tally.items())})),
+        )
+    return [chapters, table]
 
 
 def _themes(report: Report, layout: _Layout) -> list[RenderableType]:
