@@ -417,10 +417,12 @@ def _reason(pair: PairScore, folded: dict[tuple[str, str], float]) -> str:
         if unsettled(ratio)
         else ""
     )
-    return (
-        f"{pair.reason()}; folded in by content {pair.content:.2f} "
-        f"(next best candidate {runner_up:.2f}, {ratio:.2f}x){note}"
+    rival = (
+        f"next best candidate {runner_up:.2f}, {ratio:.2f}x"
+        if runner_up > 0
+        else "no other candidate"
     )
+    return f"{pair.reason()}; folded in by content {pair.content:.2f} ({rival}){note}"
 
 
 def _topics(chapters: object) -> tuple[str, ...]:

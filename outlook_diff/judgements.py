@@ -104,6 +104,7 @@ class _Tables:
     cues: tuple[_Cue, ...]
     evaluative: tuple[_Cue, ...]
     negation: re.Pattern[str]
+    negation_exempt: re.Pattern[str]
     window: int
     fact_negation: re.Pattern[str]
     future: str
@@ -132,6 +133,7 @@ def _tables() -> _Tables:
         cues=cues("cue", None),
         evaluative=cues("evaluative", "assessment"),
         negation=re.compile(table["negation_before"]),
+        negation_exempt=re.compile(table["negation_exempt"]),
         window=int(table["negation_window"]),
         fact_negation=re.compile(table["fact_negation"]),
         future=str(table["future"]),
@@ -157,7 +159,8 @@ def _strongest(cues: Sequence[_Cue], sentence: str, tables: _Tables) -> Stance |
             value = cue.stance
             before = sentence[max(0, m.start() - tables.window) : m.start()]
             cue_text, gloss = m.group(0), cue.gloss
-            if value > 0 and tables.negation.search(before):
+            negated = tables.negation.search(before) and not tables.negation_exempt.search(before)
+            if value > 0 and negated:
                 value, cue_text, gloss = -value, before[-3:] + cue_text, f"not: {gloss}"
             if best is None or abs(value) > abs(best.value):
                 best = Stance(cue.kind, value, cue_text, gloss)  # type: ignore[arg-type]

@@ -227,3 +227,12 @@ def test_close_merge_calls_are_flagged_uncertain_with_their_margin() -> None:
     assert unsettled(2.25) and unsettled(1.93)  # the two real calls (2025 ch3 merged, ch12 not)
     assert not unsettled(FOLD_RATIO * 2) and not unsettled(0.9) and not unsettled(float("inf"))
     assert fold_ratio(0.5, 0.0) == float("inf")
+
+
+def test_a_negation_inside_a_positive_phrase_does_not_flip() -> None:
+    # 躊躇わない = "will not hesitate": the forecast is that it will happen.
+    assert _stance("米朝対話を同時に進めることも躊躇わないであろう。").value == 0.6
+    assert _stance("交渉の決裂も辞さないだろう。").value == 0.6
+    # 将来性 ("promise") is not a sentence about the future.
+    assert _stance("インドの将来性を考え、招待国とする。").cue is None  # a plain future verb
+    assert _stance("将来、インドを招待国とする。").cue == "将来"
