@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import TYPE_CHECKING
@@ -439,6 +439,19 @@ def lead(score: np.ndarray) -> np.ndarray:
     return np.asarray(np.where(score >= best, score - second, score - best))
 
 
+def _in_group(olds: list[_Unit], news: list[_Unit], alignment: Alignment) -> np.ndarray:
+    """Whether each (old, new) pair lies in one aligned chapter group, as a boolean matrix."""
+    import numpy as np
+
+    group = {c: k for k, link in enumerate(alignment.links) for c in (*link.old, *link.new)}
+    old_group = np.array([group.get(u.quote.chapter, -1) for u in olds])
+    new_group = np.array([group.get(u.quote.chapter, -2) for u in news])
+    linked = {k for k, link in enumerate(alignment.links) if link.old and link.new}
+    old_group = np.where(np.isin(old_group, list(linked)), old_group, -1)
+    result: np.ndarray = old_group[:, None] == new_group[None, :]
+    return result
+
+
 def score_pairs(
     olds: list[_Unit],
     news: list[_Unit],
@@ -449,19 +462,23 @@ def score_pairs(
 ) -> Scores:
     import numpy as np
 
-    cosine = old_vectors @ new_vectors.T
-    context = _context(olds, old_vectors) @ _context(news, new_vectors).T
-    score = (
-        rules.embedding_weight * _z(cosine)
-        + rules.context_weight * _z(context)
-        + rules.character_weight * _z(_character_similarity(olds, news))
-        + rules.term_weight * _z(_term_similarity(olds, news))
-    )
-    in_group = np.array(
-        [[alignment.aligned(o.quote.chapter, n.quote.chapter) for n in news] for o in olds],
-        dtype=bool,
-    )
-    score = score - rules.cross_chapter_margin * ~in_group
+    cosine = np.asarray(old_vectors @ new_vectors.T, dtype=np.float32)
+    # Only the similarities with a weight are computed: each is a full (old × new) matrix.
+    parts: list[tuple[float, Callable[[], np.ndarray]]] = [
+        (rules.embedding_weight, lambda: cosine),
+        (
+            rules.context_weight,
+            lambda: _context(olds, old_vectors) @ _context(news, new_vectors).T,
+        ),
+        (rules.character_weight, lambda: _character_similarity(olds, news)),
+        (rules.term_weight, lambda: _term_similarity(olds, news)),
+    ]
+    score = np.zeros(cosine.shape, dtype=np.float32)
+    for weight, similarity in parts:
+        if weight:
+            score += np.float32(weight) * _z(np.asarray(similarity(), dtype=np.float32))
+    in_group = _in_group(olds, news, alignment)
+    score -= np.float32(rules.cross_chapter_margin) * ~in_group
     # Lead over the runner-up, along the row (the old sentence's other candidates) and along
     # the column (the new sentence's other claimants): for the best, its margin over the second;
     # for every other, how far it trails the best (negative).
