@@ -525,6 +525,10 @@ class Encoder:
         options.intra_op_num_threads = threads or usable_cores()
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        # No arena: it grows in powers of two to the largest batch seen (a batch of long
+        # windows needs ~100 MB of attention scores) and keeps it. Without it the cold run
+        # peaks ~90 MB lower (835 -> 742 MB) at the same speed (measured on both editions).
+        options.enable_cpu_mem_arena = False
         self._session = ort.InferenceSession(
             graph, sess_options=options, providers=["CPUExecutionProvider"]
         )
