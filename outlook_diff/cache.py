@@ -25,12 +25,15 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:
+    # numpy is imported where packs are read or written: a run answered from the report
+    # cache (replay.py) uses only BlobStore and must not pay numpy's import.
+    import numpy as np
+    import numpy.typing as npt
 
-Vectors = npt.NDArray[np.float32]
+    Vectors = npt.NDArray[np.float32]
 
 # Merge packs once a model's directory holds this many: every run reads every pack, and a
 # few large files load much faster than many small ones.
@@ -148,6 +151,8 @@ class Loaded:
 
 
 def pack_dtype(dim: int) -> np.dtype[Any]:
+    import numpy as np
+
     return np.dtype(
         [("key", "u1", (_DIGEST,)), ("check", "u1", (_DIGEST,)), ("vec", "<f4", (dim,))]
     )
@@ -164,6 +169,8 @@ class PackStore:
 
     def load(self) -> Loaded:
         """Every verified vector in the directory; OSError only if it cannot be listed."""
+        import numpy as np
+
         try:
             names = sorted(
                 entry.name
@@ -215,6 +222,8 @@ class PackStore:
         return Loaded(vectors, dim, packs, problems)
 
     def _verified(self, array: npt.NDArray[Any], dim: int) -> dict[bytes, Vectors]:
+        import numpy as np
+
         keys = np.ascontiguousarray(array["key"]).tobytes()
         checks = np.ascontiguousarray(array["check"]).tobytes()
         rows: Vectors = np.ascontiguousarray(array["vec"])
@@ -232,6 +241,8 @@ class PackStore:
 
     def write(self, vectors: dict[bytes, Vectors]) -> Path | None:
         """Write one pack (temp file, fsync, `os.replace`); None if there is nothing to write."""
+        import numpy as np
+
         if not vectors:
             return None
         rows = np.stack(list(vectors.values())).astype("<f4", copy=False)

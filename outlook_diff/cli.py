@@ -10,9 +10,7 @@ Only typer and the standard library are imported at start-up, so `--help` answer
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -25,6 +23,11 @@ from typer.core import TyperGroup
 
 from outlook_diff import __version__
 from outlook_diff.errors import OutlookDiffError
+from outlook_diff.output import check_writable as _check_writable
+from outlook_diff.output import emit as _emit
+from outlook_diff.output import same_file as _same_file
+from outlook_diff.output import table_width as _width
+from outlook_diff.output import use_color as _use_color
 
 EXIT_SAME, EXIT_CHANGED, EXIT_TROUBLE, EXIT_INTERRUPTED = 0, 1, 2, 130
 COMMANDS = ("compare", "chapters", "align", "editions")
@@ -235,44 +238,6 @@ def _guard(debug: bool) -> Iterator[None]:
         _fail(f"unexpected {type(error).__name__}: {error} (run with --debug for a traceback)")
 
 
-def _check_writable(output: Path) -> None:
-    """Before any work: the output's directory must exist and be writable."""
-    directory = output.parent if str(output.parent) else Path(".")
-    if output.is_dir():
-        raise OutlookDiffError("is a directory, cannot write the report there", str(output))
-    if not directory.is_dir():
-        raise OutlookDiffError("directory does not exist", str(directory))
-    if not os.access(directory, os.W_OK) or (output.exists() and not os.access(output, os.W_OK)):
-        raise OutlookDiffError("not writable", str(output))
-
-
-def _emit(text: str, output: Path | None) -> None:
-    if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    # A temp file in the same directory, renamed into place: never a half-written report.
-    fd, temp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".part", dir=output.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(temp, output)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
-def _width(width: int | None, output: Path | None) -> int | None:
-    """The terminal's width on a terminal; 120 columns in a file or a pipe (not rich's 80)."""
-    if width is not None:
-        return width
-    return None if output is None and sys.stdout.isatty() else 120
-
-
-def _use_color(no_color: bool, output: Path | None) -> bool:
-    return not no_color and output is None and "NO_COLOR" not in os.environ and sys.stdout.isatty()
-
-
 def _load(
     spec: str,
     label: str | None,
@@ -349,12 +314,32 @@ def compare_command(
         if output is not None:
             _check_writable(output)
         from outlook_diff.backends import EmbedChoice
-        from outlook_diff.compare import compare
+        from outlook_diff.compare import compare, embedder_for
         from outlook_diff.render import render
-        from outlook_diff.warm import analysis_cache
+        from outlook_diff.replay import compare_settings, key_for
+        from outlook_diff.warm import analysis_cache, store_report
 
+        # The report cache (replay.py answers the next identical command from it): the key is
+        # taken before reading and checked again after, so a file edited meanwhile is not
+        # stored under the bytes it had before.
+        settings = compare_settings(
+            old_label=old_label,
+            new_label=new_label,
+            encoding=encoding,
+            password=password,
+            max_size=max_size,
+            backend=backend.value,
+            chapters=tuple(chapter or ()),
+            cache_dir=cache_dir,
+        )
+        key = key_for(old, new, settings) if model is None and not no_cache else None
         old_edition = _load(old, old_label, encoding, password, max_size, messages, not no_cache)
         new_edition = _load(new, new_label, encoding, password, max_size, messages, not no_cache)
+        notes = tuple(
+            f"{spec}: {warning}"
+            for spec, edition in ((old, old_edition), (new, new_edition))
+            for warning in edition.warnings
+        )
         if _same_file(old, new):
             messages.note(f"{old} and {new} are identical: nothing changed")
         with (
@@ -362,11 +347,23 @@ def compare_command(
             analysis_cache(not no_cache, warn=messages.warn),
         ):
             options = replace(
-                _options(model, allow_download, no_cache, cache_dir, quiet),
+                _options(model, allow_download, no_cache, cache_dir),
                 chapters=tuple(chapter or ()),
                 embedding=EmbedChoice(backend.value, progress=progress),
             )
-            report = compare(old_edition, new_edition, options, warn=messages.warn)
+            embedder = embedder_for(options, messages.warn)
+            report = compare(
+                old_edition, new_edition, options, embedder=embedder, warn=messages.warn
+            )
+        # Only what the key says was computed: not after a fallback to another backend (the
+        # inner embedder then has another name), not with a stand-in embedder.
+        embedded_by = {embedder.name, getattr(embedder, "inner", embedder).name}
+        if (
+            key is not None
+            and embedded_by == {settings["model"]}
+            and key == key_for(old, new, settings)
+        ):
+            store_report(key, report, notes)
         text = render(
             report,
             format.value,
@@ -380,17 +377,13 @@ def compare_command(
 
 
 def _options(
-    model: str | None, allow_download: bool, no_cache: bool, cache_dir: Path | None, quiet: bool
+    model: str | None, allow_download: bool, no_cache: bool, cache_dir: Path | None
 ) -> Any:
     """The core's options from the embedding flags the comparing commands share."""
     from outlook_diff.compare import Options
 
     return Options(
-        model=model,
-        cache=not no_cache,
-        cache_dir=cache_dir,
-        allow_download=allow_download,
-        progress=not quiet and sys.stderr.isatty(),
+        model=model, cache=not no_cache, cache_dir=cache_dir, allow_download=allow_download
     )
 
 
@@ -444,15 +437,6 @@ def _embedding_progress(quiet: bool) -> Iterator[Callable[[int, int], None] | No
     finally:
         if task:
             bar.stop()
-
-
-def _same_file(old: str, new: str) -> bool:
-    if old == new:
-        return True
-    try:
-        return Path(old).resolve() == Path(new).resolve() and Path(old).exists()
-    except OSError:
-        return False
 
 
 @app.command("chapters")
@@ -533,7 +517,7 @@ def align_command(
                 old_parsed,
                 new_parsed,
                 replace(
-                    _options(model, allow_download, no_cache, cache_dir, quiet),
+                    _options(model, allow_download, no_cache, cache_dir),
                     embedding=EmbedChoice(backend.value, progress=progress),
                 ),
                 warn=messages.warn,

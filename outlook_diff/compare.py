@@ -36,7 +36,6 @@ class Options:
     cache_dir: Path | None = None  # None: OUTLOOK_DIFF_CACHE_DIR or the user cache dir
     allow_download: bool = False  # let a sentence-transformers model come from the hub
     chapters: tuple[str, ...] = ()  # --chapter selectors: topic keys, numbers, title words
-    progress: bool = False  # a progress bar on stderr while embedding
     recommendations: RecommendationRules = field(default_factory=RecommendationRules)
     judgements: JudgementRules = field(default_factory=JudgementRules)
     embedding: EmbedChoice = field(default_factory=EmbedChoice)  # backend, precision, progress

