@@ -133,6 +133,11 @@ def compare(
     embedder = embedder or embedder_for(options, warn)
     old, new = distinct_labels(old, new)
     batch = _Precomputed(embedder, texts_to_embed(old, new))
+    # Every text is embedded now; the model's memory goes to the analysis (it reloads if a
+    # stray text turns up).
+    release = getattr(embedder, "release", None)
+    if callable(release):
+        release()
 
     alignment = align(old, new, batch)
     tracked = compare_judgements(old, new, alignment, batch, options.judgements)

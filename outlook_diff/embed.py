@@ -241,6 +241,11 @@ class OnnxE5Embedder:
             return self._fallback.embed(texts)
         return _as_rows(encoder.encode(texts), len(texts), self.name)
 
+    def release(self) -> None:
+        """Let the loaded model go (it loads again if more texts come): the analysis that
+        follows the embedding batch needs the memory more."""
+        self._encoder = None
+
 
 def _importable(module: str) -> bool:
     """Whether `import module` can succeed, without importing it."""
@@ -439,6 +444,12 @@ class CachedEmbedder:
         digest = self._key_base.copy()
         digest.update(text.encode("utf-8", "surrogatepass"))
         return digest.digest()
+
+    def release(self) -> None:
+        """Free the backend's model, if it can (see OnnxE5Embedder.release)."""
+        release = getattr(self.inner, "release", None)
+        if callable(release):
+            release()
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         if isinstance(texts, str):

@@ -321,16 +321,24 @@ def _units(edition: Edition) -> list[_Unit]:
 
 
 def _z(matrix: np.ndarray) -> np.ndarray:
-    """(z against the row + z against the column) / 2: how far a pair stands out on both sides."""
+    """(z against the row + z against the column) / 2: how far a pair stands out on both sides.
+
+    Computed with two matrices of scratch space (the editions' sentence grids are large)."""
     import numpy as np
 
-    def along(axis: int) -> np.ndarray:
-        spread = matrix.std(axis=axis, keepdims=True)
-        spread[spread == 0] = 1.0
-        result: np.ndarray = (matrix - matrix.mean(axis=axis, keepdims=True)) / spread
-        return result
+    def spread(axis: int) -> np.ndarray:
+        sd = matrix.std(axis=axis, keepdims=True)
+        sd[sd == 0] = 1.0
+        return np.asarray(sd)
 
-    return np.asarray((along(1) + along(0)) / 2.0)
+    out = matrix - matrix.mean(axis=1, keepdims=True)
+    out /= spread(1)
+    column = matrix - matrix.mean(axis=0, keepdims=True)
+    column /= spread(0)
+    out += column
+    del column
+    out *= 0.5
+    return np.asarray(out)
 
 
 def _context(units: list[_Unit], vectors: np.ndarray) -> np.ndarray:
@@ -347,6 +355,7 @@ def _context(units: list[_Unit], vectors: np.ndarray) -> np.ndarray:
     return np.asarray(context / norms)
 
 
+_BLOCK = 512  # old sentences per block of the character-gram product
 _NOT_GRAM = re.compile(r"[、。「」『』（）()・,.\s]")
 _KANA_ONLY = re.compile(r"[ぁ-ゖー]+")
 
@@ -382,19 +391,34 @@ def _character_similarity(olds: list[_Unit], news: list[_Unit]) -> np.ndarray:
     import numpy as np
     from scipy.sparse import csr_matrix
 
-    counts = [_grams(u.text) for u in olds + news]
-    df: Counter[str] = Counter(g for c in counts for g in c)
-    index = {g: i for i, g in enumerate(sorted(df))}
-    total = len(counts)
-    weighted = []
-    for c in counts:
-        w = {g: (1 + math.log(n)) * math.log(total / df[g]) for g, n in c.items()}
-        norm = math.sqrt(sum(v * v for v in w.values())) or 1.0
-        weighted.append({g: v / norm for g, v in w.items()})
-    data, cols, ptr = _sparse_rows(weighted, index)
-    m = csr_matrix((data, cols, ptr), shape=(total, len(index)))
-    a, b = m[: len(olds)], m[len(olds) :]
-    return np.asarray((a @ b.T).toarray())
+    # One (text, gram, count) triple per distinct gram of each text, as arrays: per-text
+    # dictionaries of weights would take far more memory than the matrix itself.
+    index: dict[str, int] = {}
+    rows: list[int] = []
+    cols: list[int] = []
+    tallies: list[int] = []
+    for row, unit in enumerate(olds + news):
+        for gram, n in sorted(_grams(unit.text).items()):
+            rows.append(row)
+            cols.append(index.setdefault(gram, len(index)))
+            tallies.append(n)
+    total = len(olds) + len(news)
+    row_ids = np.asarray(rows, dtype=np.int32)
+    col_ids = np.asarray(cols, dtype=np.int32)
+    del rows, cols
+    df = np.bincount(col_ids, minlength=len(index)).astype(np.float64)
+    weights = (1.0 + np.log(np.asarray(tallies, dtype=np.float64))) * np.log(total / df[col_ids])
+    norms = np.sqrt(np.bincount(row_ids, weights=weights * weights, minlength=total))
+    norms[norms == 0] = 1.0
+    weights /= norms[row_ids]
+    m = csr_matrix((weights, (row_ids, col_ids)), shape=(total, len(index)))
+    a, b = m[: len(olds)], m[len(olds) :].T.tocsc()
+    # Row blocks: the product is nearly dense, and as one sparse matrix it would take several
+    # times the memory of the dense float32 result.
+    out = np.zeros((len(olds), len(news)), dtype=np.float32)
+    for start in range(0, len(olds), _BLOCK):
+        out[start : start + _BLOCK] = (a[start : start + _BLOCK] @ b).toarray()
+    return out
 
 
 def _term_similarity(olds: list[_Unit], news: list[_Unit]) -> np.ndarray:
@@ -434,9 +458,12 @@ def lead(score: np.ndarray) -> np.ndarray:
 
     if score.shape[1] < 2:
         return np.zeros_like(score)
-    top2 = np.sort(score, axis=1)[:, -2:]
-    best, second = top2[:, 1:2], top2[:, 0:1]
-    return np.asarray(np.where(score >= best, score - second, score - best))
+    top2 = np.partition(score, -2, axis=1)[:, -2:]
+    best, second = top2.max(axis=1, keepdims=True), top2.min(axis=1, keepdims=True)
+    result = score - best
+    winners = score >= best
+    result[winners] = (score - second)[winners]
+    return np.asarray(result)
 
 
 def _in_group(olds: list[_Unit], news: list[_Unit], alignment: Alignment) -> np.ndarray:
@@ -459,7 +486,14 @@ def score_pairs(
     new_vectors: np.ndarray,
     alignment: Alignment,
     rules: JudgementRules,
+    rows: Sequence[int] | None = None,
 ) -> Scores:
+    """Scores of every (old, new) pair, for the old sentences `rows` (None: all).
+
+    The similarities are z-scored against every old sentence (the context a judgement stands
+    out from); the leads and the confidence are taken among the `rows` only, the judgements
+    that compete for a partner.
+    """
     import numpy as np
 
     cosine = np.asarray(old_vectors @ new_vectors.T, dtype=np.float32)
@@ -479,11 +513,21 @@ def score_pairs(
             score += np.float32(weight) * _z(np.asarray(similarity(), dtype=np.float32))
     in_group = _in_group(olds, news, alignment)
     score -= np.float32(rules.cross_chapter_margin) * ~in_group
+    del in_group
+    if rows is not None:
+        picked = np.asarray(rows, dtype=np.intp)
+        score, cosine = score[picked], cosine[picked]
+        olds = [olds[k] for k in rows]
     # Lead over the runner-up, along the row (the old sentence's other candidates) and along
     # the column (the new sentence's other claimants): for the best, its margin over the second;
     # for every other, how far it trails the best (negative).
     a, b, c, d = rules.calibration
-    confidence = 1.0 / (1.0 + np.exp(-(a * score + b * lead(score) + c * lead(score.T).T + d)))
+    logit = lead(score)
+    logit *= np.float32(b)
+    logit += np.float32(c) * lead(score.T).T
+    logit += np.float32(a) * score + np.float32(d)
+    confidence = 1.0 / (1.0 + np.exp(-logit))
+    del logit
     # The same sentence in both editions is the same judgement, however few others there are to
     # stand out from (z-scores need a crowd).
     same = {u.text: j for j, u in enumerate(news)}
@@ -635,14 +679,10 @@ def compare_judgements(
         old_vectors, new_vectors = vectors[: len(olds_all)], vectors[len(olds_all) :]
         # Context comes from every old sentence; only the judgements are compared.
         scores = (
-            score_pairs(olds_all, news, old_vectors, new_vectors, alignment, rules)
+            score_pairs(olds_all, news, old_vectors, new_vectors, alignment, rules, tracked)
             if olds
             else None
         )
-        if scores is not None:
-            scores = Scores(
-                scores.score[tracked], scores.confidence[tracked], scores.cosine[tracked]
-            )
 
     pairs = _assign(scores.confidence, rules.min_confidence) if scores is not None else []
     partner = dict(pairs)

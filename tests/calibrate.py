@@ -78,7 +78,7 @@ def main() -> None:
             term_weight=terms,
             cross_chapter_margin=margin,
         )
-        s = score_pairs(olds_all, news, ov, nv, alignment, rules).score[tracked]
+        s = score_pairs(olds_all, news, ov, nv, alignment, rules, tracked).score
         ranks = [int((s[r] > s[r, c]).sum()) + 1 for r, c in pairs.items()]
         r1 = np.mean([k == 1 for k in ranks])
         r3 = np.mean([k <= 3 for k in ranks])
@@ -90,8 +90,8 @@ def main() -> None:
     assert best is not None
     rules = best[1]
     print("best:", rules)
-    sc = score_pairs(olds_all, news, ov, nv, alignment, rules)
-    s = sc.score[tracked]
+    sc = score_pairs(olds_all, news, ov, nv, alignment, rules, tracked)
+    s = sc.score
     row_lead, col_lead = lead(s), lead(s.T).T
     X, y = [], []
     for r, c in gold.items():
