@@ -236,3 +236,13 @@ def test_a_negation_inside_a_positive_phrase_does_not_flip() -> None:
     # 将来性 ("promise") is not a sentence about the future.
     assert _stance("インドの将来性を考え、招待国とする。").cue is None  # a plain future verb
     assert _stance("将来、インドを招待国とする。").cue == "将来"
+
+
+def test_descriptions_are_not_plain_forecasts() -> None:
+    for text in (
+        "若年層の失業率は高止まりしている。",
+        "これは政治問題である。",
+        "交渉の余地がある。",
+    ):
+        assert stance(normalize(text), 2025) is None, text
+    assert _stance("トランプ政権は関税を引き上げる。").kind == "forecast"
