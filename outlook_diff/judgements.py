@@ -288,28 +288,9 @@ def sentence_texts(edition: Edition) -> list[str]:
     return [text for _, text in _sentences(edition)]
 
 
-@cache
-def _aliases() -> dict[str, str]:
-    table = load_table("aliases.toml")
-    return {
-        normalize(same): normalize(entry["term"])
-        for entry in table["alias"]
-        for same in entry["same"]
-    }
-
-
-def key_terms(text: str) -> frozenset[str]:
-    """The key terms of a normalised sentence, aliases folded (習主席 → 習近平), numbers kept."""
-    from outlook_diff.themes import terms
-
-    aliases = _aliases()
-    found = {aliases.get(t, t) for t in terms(text)}
-    # Numbers and dates name the same thing in both years (10%, 2027年, 5.0%).
-    found.update(re.findall(r"\d+(?:\.\d+)?(?:%|年|月)", text))
-    return frozenset(found)
-
-
 def _units(edition: Edition) -> list[_Unit]:
+    from outlook_diff.themes import key_terms
+
     year = _year(edition.label)
     return [
         _Unit(quote, text, stance(text, year), key_terms(text), (quote.chapter, quote.section))

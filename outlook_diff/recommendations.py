@@ -106,7 +106,7 @@ def ask(text: str) -> tuple[int, str | None]:
 
 def changes(old: str, new: str, rarity: dict[str, float], most: int = 4) -> RecommendationChange:
     """Key terms added and removed (the rarest few) and the firmness of the ask."""
-    from outlook_diff.judgements import key_terms
+    from outlook_diff.themes import key_terms
 
     a, b = normalize(old), normalize(new)
     old_terms, new_terms = key_terms(a), key_terms(b)
@@ -233,7 +233,7 @@ def compare_recommendations(
 
 def _rarity(recommendations: list[Recommendation]) -> dict[str, float]:
     """Inverse document frequency of each key term over all recommendations of both editions."""
-    from outlook_diff.judgements import key_terms
+    from outlook_diff.themes import key_terms
 
     sets = [key_terms(normalize(r.text)) for r in recommendations]
     counts: Counter[str] = Counter(t for terms in sets for t in terms)

@@ -7,8 +7,8 @@ Every list is ordered most-important first.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import asdict, dataclass
+from typing import Any, Literal, get_args
 
 from outlook_diff.model import Recommendation
 
@@ -26,17 +26,9 @@ JudgementChange = Literal[
     "reaffirmed",
 ]
 # Most important first (issue 11): a change of stance, then what a forecast became, then a shift
-# of certainty, then what appeared or vanished, and what stayed the same last.
-JUDGEMENT_ORDER: tuple[JudgementChange, ...] = (
-    "reversed",
-    "realized",
-    "unrealized",
-    "strengthened",
-    "weakened",
-    "new",
-    "dropped",
-    "reaffirmed",
-)
+# of certainty, then what appeared or vanished, and what stayed the same last (the order of the
+# Literal above).
+JUDGEMENT_ORDER: tuple[JudgementChange, ...] = get_args(JudgementChange)
 STANCE_CHANGES: frozenset[JudgementChange] = frozenset(
     ("reversed", "realized", "unrealized", "strengthened", "weakened")
 )
@@ -317,15 +309,7 @@ class EditionSummary:
     recommendations: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "label": self.label,
-            "title": self.title,
-            "subtitle": self.subtitle,
-            "source": self.source,
-            "chapters": self.chapters,
-            "front_matter": self.front_matter,
-            "recommendations": self.recommendations,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)

@@ -414,6 +414,16 @@ def fold(term: str) -> str:
     return _settings().synonyms.get(term, term)
 
 
+_NUMBER_TERM = re.compile(r"\d+(?:\.\d+)?(?:%|年|月)")
+
+
+def key_terms(text: str) -> frozenset[str]:
+    """The key terms of a sentence, aliases folded (習主席 → 習近平), and its numbers and dates,
+    which name the same thing in both years (10%, 2027年): what two sentences share when they
+    speak of the same subject (the judgement and recommendation stages compare them)."""
+    return frozenset((*terms(text), *_NUMBER_TERM.findall(normalize(text))))
+
+
 def terms(text: str) -> list[str]:
     """The key terms of `text` in order of appearance, nested ones too (トランプ政権, トランプ).
 

@@ -35,6 +35,7 @@ from outlook_diff.editions import load_edition  # noqa: E402
 from outlook_diff.model import Edition  # noqa: E402
 from outlook_diff.normalize import normalize  # noqa: E402
 from outlook_diff.report import Report, ThemeChanges  # noqa: E402
+from tests.judgement_labels import chapter_id as _chapter_id  # noqa: E402
 from tests.judgement_labels import half  # noqa: E402
 
 
@@ -78,15 +79,6 @@ def editions() -> tuple[Edition, Edition]:
 def report() -> Report:
     old, new = editions()
     return compare(old, new, Options())
-
-
-def _chapter_id(edition: Edition, ref: int | str) -> str:
-    if isinstance(ref, int):
-        return f"{edition.label}/ch{ref:02d}"
-    for chapter in edition.chapters:
-        if chapter.kind == "front" and normalize(ref) in normalize(chapter.title):
-            return chapter.id
-    raise KeyError(ref)
 
 
 def evaluate_alignment() -> dict[str, Score]:
