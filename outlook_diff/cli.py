@@ -28,9 +28,9 @@ from outlook_diff.output import emit as _emit
 from outlook_diff.output import same_file as _same_file
 from outlook_diff.output import table_width as _width
 from outlook_diff.output import use_color as _use_color
+from outlook_diff.replay import COMMANDS
 
 EXIT_SAME, EXIT_CHANGED, EXIT_TROUBLE, EXIT_INTERRUPTED = 0, 1, 2, 130
-COMMANDS = ("compare", "chapters", "align", "editions")
 
 
 class _CompareByDefault(TyperGroup):
@@ -533,6 +533,58 @@ def align_command(
             ),
             output,
         )
+
+
+@app.command("show")
+def show_command(
+    old: OldArg,
+    new: NewArg,
+    item: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID", help="A judgement (J1), forecast (F1) or theme (T1) of the report."
+        ),
+    ],
+    format: Annotated[
+        StructureFormat, typer.Option("--format", "-f", help="text (table) or json.")
+    ] = StructureFormat.table,
+    output: OutputOpt = None,
+    model: ModelOpt = None,
+    allow_download: AllowDownloadOpt = False,
+    backend: BackendOpt = Backend.onnx,
+    no_cache: NoCacheOpt = False,
+    cache_dir: CacheDirOpt = None,
+    encoding: EncodingOpt = None,
+    password: PasswordOpt = None,
+    max_size: MaxSizeOpt = 64,
+    old_label: OldLabelOpt = None,
+    new_label: NewLabelOpt = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Print one item of the comparison of OLD with NEW in full: every quote, every candidate."""
+    messages = _Messages(quiet)
+    with _guard(debug):
+        if output is not None:
+            _check_writable(output)
+        from outlook_diff.backends import EmbedChoice
+        from outlook_diff.compare import compare
+        from outlook_diff.render.item import render_item
+        from outlook_diff.warm import analysis_cache
+
+        old_edition = _load(old, old_label, encoding, password, max_size, messages, not no_cache)
+        new_edition = _load(new, new_label, encoding, password, max_size, messages, not no_cache)
+        with (
+            _embedding_progress(quiet) as progress,
+            analysis_cache(not no_cache, warn=messages.warn),
+        ):
+            options = replace(
+                _options(model, allow_download, no_cache, cache_dir),
+                embedding=EmbedChoice(backend.value, progress=progress),
+            )
+            report = compare(old_edition, new_edition, options, warn=messages.warn)
+        fmt = "json" if format.value == "json" else "text"
+        _emit(render_item(report, item, fmt), output)
 
 
 @app.command("editions")

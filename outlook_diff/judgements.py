@@ -5,22 +5,25 @@ most important first), the forecast scorecard and the judgements of chapters dro
 whole (which are not rows of their own: the alignment row carries them).
 
 1. **Claims.** An old sentence (body or 提言) is tracked when it states an assessment or a
-   forecast: a modality cue, an evaluative predicate (懸念, 困難, 重要…), or a sentence about what
-   is to come (今後, 2026年…), all from data/modality.toml. Generic hedges (…が注目される) are kept
-   apart and ranked last. Every new sentence is a candidate, cue or no cue.
-2. **Retrieval.** Four similarities per (old, new) pair — the sentences' embeddings, the
-   embeddings of each sentence with its neighbours (context), character 2-3-gram TF-IDF, and
-   rarity-weighted shared key terms with aliases folded (data/aliases.toml) — each made
-   comparable across sentences as z-scores (against the old sentence's other candidates and the
-   new sentence's other candidates), and summed. A candidate outside the aligned chapter group
-   has to beat the in-group ones by `cross_chapter_margin`.
-3. **Confidence and pairing.** A logistic calibration turns the score and its lead over the
-   row's runner-up into a probability that the two sentences speak of the same proposition
-   (fitted on the tuning half of tests/data/eval, `tests/calibrate.py`). Pairs are chosen as one
-   maximum-confidence one-to-one assignment over the whole edition, above `min_confidence`.
-4. **Stance.** A pair is reversed (polarity flips: cue sign or an evaluative axis of
-   data/polarity.toml), realized / unrealized (a forecast then, a fact or a denial now),
-   strengthened / weakened (certainty moves) or reaffirmed. Each carries an English reason.
+   forecast: a modality cue, an evaluative predicate (懸念, 困難, 重要…), a word about what is
+   to come (今後, 2026年…) or a plain non-past verb (…を図る。), all from data/modality.toml.
+   Generic hedges (…が注目される) are tracked but ranked last; asks (…べきである) are left to
+   the recommendation stage. Every new sentence is a candidate, cue or no cue.
+2. **Retrieval.** Up to four similarities per (old, new) pair — the sentences' embeddings, the
+   embeddings with their neighbours (context), character 2-3-gram TF-IDF, and rarity-weighted
+   shared key terms with aliases folded (data/aliases.toml) — each z-scored against the old
+   sentence's other candidates and the new sentence's other claimants, and summed with the
+   weights of `JudgementRules`. A candidate outside the aligned chapter group has to beat the
+   in-group ones by `cross_chapter_margin`.
+3. **Confidence and pairing.** A logistic calibration turns the score and its leads over the
+   runner-up (in its row and its column) into a probability that the two sentences speak of
+   the same proposition (fitted on the tuning half of tests/data/eval by tests/calibrate.py).
+   Pairs are one maximum-confidence one-to-one assignment over the whole edition, above
+   `min_confidence`; each judgement keeps its next-best candidates as alternatives.
+4. **Stance.** A pair is reversed (cue signs or an evaluative axis of data/polarity.toml flip),
+   realized / unrealized (a forecast then, a statement or a denial now), strengthened /
+   weakened (certainty moves) or reaffirmed, with an English reason. Rows are ranked: changes
+   of stance on a likely pairing, then on a weak one, then new / dropped, reaffirmed last.
 """
 
 from __future__ import annotations
@@ -596,10 +599,12 @@ def classify(
     return "reaffirmed", f"{then}; {now}: about as certain."
 
 
-def _outcome(change: JudgementChange, new: Stance) -> ForecastOutcome:
+def _outcome(change: JudgementChange) -> ForecastOutcome:
+    """What became of a paired forecast: a statement tells (classify says realized or
+    unrealized); a judgement about it still leaves it open."""
     if change == "realized" or change == "unrealized":
         return change
-    return "open" if new.kind != "statement" else "realized"
+    return "open"
 
 
 # --- ranking -----------------------------------------------------------------------------------
@@ -703,7 +708,7 @@ def compare_judgements(
             )
             rows.append((_salience(change, o, n, confidence, term_counts), judgement))
             if o.stance.kind == "forecast":
-                outcome = _outcome(change, new_stance)
+                outcome = _outcome(change)
                 forecasts.append(
                     (
                         outcome,
@@ -713,8 +718,10 @@ def compare_judgements(
                 )
             continue
         best = alternatives(i, None) if scores is not None else ()
-        lead = f"; the best candidate in {new.label} is a {best[0].score:.2f} match" if best else ""
-        reason = f"{_describe('then:', o.stance)}; nothing in {new.label} speaks to it{lead}."
+        nearest = (
+            f"; the best candidate in {new.label} is a {best[0].score:.2f} match" if best else ""
+        )
+        reason = f"{_describe('then:', o.stance)}; nothing in {new.label} speaks to it{nearest}."
         if o.stance.kind == "forecast":
             forecasts.append(
                 (

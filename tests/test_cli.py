@@ -235,7 +235,7 @@ def test_every_command_and_option_has_help_and_is_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     group = typer.main.get_command(app)
     commands = group.commands  # type: ignore[attr-defined]
-    assert set(commands) == {"compare", "chapters", "align", "editions"}
+    assert set(commands) == {"compare", "show", "chapters", "align", "editions"}
     for name, command in commands.items():
         assert command.help, name
         assert f"outlook-diff {name}" in readme or name == "compare", name
@@ -272,3 +272,28 @@ def test_fast_help_and_version_do_not_import_typer() -> None:
         assert result.returncode == 0, result.stderr
     assert run("-h").exit_code == 0  # -h also works through typer (e.g. after a command)
     assert run("compare", "-h").stdout.startswith("Usage:")
+
+
+def test_show_prints_one_item_whole_in_text_and_json() -> None:
+    data = json.loads(run("2025", "2026", "--format", "json").stdout)
+    theme = data["themes"]["new"][0]
+    shown = run("show", "2025", "2026", theme["id"])
+    assert shown.exit_code == EXIT_SAME, shown.stderr
+    assert shown.stdout.startswith(f"{theme['id']}  {theme['term']}\n")
+    for quote in theme["contexts"]:
+        assert quote["text"] in shown.stdout  # every context sentence, uncut
+    judgement = next(j for j in data["judgements"] if j["old"] and j["new"])
+    as_json = run("show", "2025", "2026", judgement["id"].lower(), "--format", "json")
+    assert json.loads(as_json.stdout) == judgement
+    text = run("show", "2025", "2026", judgement["id"]).stdout
+    assert judgement["old"]["text"] in text and judgement["new"]["text"] in text
+    assert all(a["text"] in text for a in judgement["alternatives"])
+    forecast = data["forecasts"][0]
+    assert run("show", "2025", "2026", forecast["id"]).stdout.startswith(forecast["id"])
+
+
+def test_show_of_an_unknown_id_names_the_ids_there_are() -> None:
+    result = run("show", "2025", "2026", "T99999")
+    assert result.exit_code == EXIT_TROUBLE
+    assert "no item 'T99999'" in result.stderr and "themes T1–T" in result.stderr
+    assert result.stderr.count("\n") == 1  # one line
