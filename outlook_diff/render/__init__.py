@@ -8,11 +8,11 @@ reached through the `RENDERERS` table, so adding a format is one entry, not a ne
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from outlook_diff.errors import OutlookDiffError
-from outlook_diff.report import Report
+from outlook_diff.report import Quote, Report
 
 # Terminal quotes longer than this are cut with "…". (Kept here, not imported from table.py,
 # so that `--format json` never imports rich: each renderer is imported when it is used.)
@@ -20,6 +20,14 @@ DEFAULT_QUOTE_CHARS = 80
 
 # The names `--only` accepts, in the order the sections are printed.
 SECTIONS: tuple[str, ...] = ("alignment", "judgements", "forecasts", "themes", "recommendations")
+
+
+def carried(judgements: Sequence[Quote]) -> tuple[str, ...]:
+    """A chapter dropped or new whole: its judgements are counted on its alignment row, not
+    listed as rows of their own (the same words in every format)."""
+    if not judgements:
+        return ()
+    return (f"{len(judgements)} judgements of this chapter go with it (listed in JSON)",)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from outlook_diff.model import Recommendation
-from outlook_diff.render.table import _carried, redline_parts, report_title
+from outlook_diff.render import carried
+from outlook_diff.render.table import redline_parts, report_title
 from outlook_diff.report import (
     RECOMMENDATION_ORDER,
     EditionSummary,
@@ -355,9 +356,7 @@ def _alignment(report: Report, layout: _Layout) -> list[str]:
             _chapters(report, link.new),
             f"**{link.status}**" + (" (uncertain)" if link.uncertain else ""),
             _number(link.score),
-            _cell("\n".join((*link.reasons, *_carried(link.judgements))))
-            if link.reasons
-            else _NONE,
+            _cell("\n".join((*link.reasons, *carried(link.judgements)))) if link.reasons else _NONE,
         ]
         for link in links
     ]

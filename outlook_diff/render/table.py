@@ -23,7 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from outlook_diff.model import Recommendation
-from outlook_diff.render import DEFAULT_QUOTE_CHARS
+from outlook_diff.render import DEFAULT_QUOTE_CHARS, carried
 from outlook_diff.report import (
     RECOMMENDATION_ORDER,
     EditionSummary,
@@ -349,17 +349,10 @@ def _alignment(report: Report, layout: _Layout) -> list[RenderableType]:
                 style=_ALIGNMENT_STYLE.get(link.status, ""),
             ),
             _number(link.score),
-            Text("\n".join((*link.reasons, *_carried(link.judgements)))),
+            Text("\n".join((*link.reasons, *carried(link.judgements)))),
         )
     table.caption = caption
     return [table]
-
-
-def _carried(judgements: Sequence[Quote]) -> tuple[str, ...]:
-    """A chapter dropped or new whole: its judgements are counted here, not listed as rows."""
-    if not judgements:
-        return ()
-    return (f"{len(judgements)} judgements of this chapter go with it (listed in JSON)",)
 
 
 _ALIGNMENT_STYLE = {"dropped": "red", "new": "green", "merged": "yellow", "split": "yellow"}
