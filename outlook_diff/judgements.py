@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -307,7 +308,8 @@ def _units(edition: Edition) -> list[_Unit]:
 def _z(matrix: np.ndarray) -> np.ndarray:
     """(z against the row + z against the column) / 2: how far a pair stands out on both sides.
 
-    Computed with two matrices of scratch space (the editions' sentence grids are large)."""
+    Overwrites `matrix` (a similarity no longer needed) and uses one more matrix of scratch
+    space: the editions' sentence grids are large."""
     import numpy as np
 
     def spread(axis: int) -> np.ndarray:
@@ -315,14 +317,15 @@ def _z(matrix: np.ndarray) -> np.ndarray:
         sd[sd == 0] = 1.0
         return np.asarray(sd)
 
-    out = matrix - matrix.mean(axis=1, keepdims=True)
-    out /= spread(1)
+    row_mean, row_sd = matrix.mean(axis=1, keepdims=True), spread(1)
     column = matrix - matrix.mean(axis=0, keepdims=True)
     column /= spread(0)
-    out += column
+    matrix -= row_mean
+    matrix /= row_sd
+    matrix += column
     del column
-    out *= 0.5
-    return np.asarray(out)
+    matrix *= 0.5
+    return matrix
 
 
 def _context(units: list[_Unit], vectors: np.ndarray) -> np.ndarray:
@@ -378,20 +381,19 @@ def _character_similarity(olds: list[_Unit], news: list[_Unit]) -> np.ndarray:
     # One (text, gram, count) triple per distinct gram of each text, as arrays: per-text
     # dictionaries of weights would take far more memory than the matrix itself.
     index: dict[str, int] = {}
-    rows: list[int] = []
-    cols: list[int] = []
-    tallies: list[int] = []
+    rows, cols, tallies = array("i"), array("i"), array("i")
     for row, unit in enumerate(olds + news):
         for gram, n in sorted(_grams(unit.text).items()):
             rows.append(row)
             cols.append(index.setdefault(gram, len(index)))
             tallies.append(n)
     total = len(olds) + len(news)
-    row_ids = np.asarray(rows, dtype=np.int32)
-    col_ids = np.asarray(cols, dtype=np.int32)
-    del rows, cols
+    row_ids = np.frombuffer(rows, dtype=np.int32)
+    col_ids = np.frombuffer(cols, dtype=np.int32)
     df = np.bincount(col_ids, minlength=len(index)).astype(np.float64)
-    weights = (1.0 + np.log(np.asarray(tallies, dtype=np.float64))) * np.log(total / df[col_ids])
+    weights = (1.0 + np.log(np.frombuffer(tallies, dtype=np.int32).astype(np.float64))) * np.log(
+        total / df[col_ids]
+    )
     norms = np.sqrt(np.bincount(row_ids, weights=weights * weights, minlength=total))
     norms[norms == 0] = 1.0
     weights /= norms[row_ids]
@@ -420,20 +422,31 @@ def _term_similarity(olds: list[_Unit], news: list[_Unit]) -> np.ndarray:
     weights = csr_matrix((data, cols, ptr), shape=(len(sets), len(index)))
     ones = weights.copy()
     ones.data[:] = 1.0
-    shared = np.asarray((weights[: len(olds)] @ ones[len(olds) :].T).toarray())
     mass = np.asarray(weights.sum(axis=1)).ravel()
-    union = mass[: len(olds), None] + mass[None, len(olds) :] - shared
-    union[union == 0] = 1.0
-    return np.asarray(shared / union)
+    old_mass, new_mass = mass[: len(olds), None], mass[None, len(olds) :]
+    a, b = weights[: len(olds)], ones[len(olds) :].T.tocsc()
+    out = np.zeros((len(olds), len(news)), dtype=np.float32)
+    # Row blocks of float32, as for the character grams: shared / (mass + mass - shared).
+    for start in range(0, len(olds), _BLOCK):
+        shared = (a[start : start + _BLOCK] @ b).toarray()
+        union = old_mass[start : start + _BLOCK] + new_mass - shared
+        union[union == 0] = 1.0
+        out[start : start + _BLOCK] = shared / union
+    return out
 
 
 @dataclass(frozen=True)
 class Scores:
-    """The retrieval score of every (old, new) pair, its calibrated confidence and the cosine."""
+    """The retrieval score of every (old, new) pair and its calibrated confidence; the vectors
+    give a pair's cosine when it is reported (no third matrix is kept)."""
 
     score: np.ndarray
     confidence: np.ndarray
-    cosine: np.ndarray
+    old_vectors: np.ndarray
+    new_vectors: np.ndarray
+
+    def cosine(self, i: int, j: int) -> float:
+        return float(self.old_vectors[i] @ self.new_vectors[j])
 
 
 def lead(score: np.ndarray) -> np.ndarray:
@@ -480,10 +493,10 @@ def score_pairs(
     """
     import numpy as np
 
-    cosine = np.asarray(old_vectors @ new_vectors.T, dtype=np.float32)
-    # Only the similarities with a weight are computed: each is a full (old × new) matrix.
+    # Only the similarities with a weight are computed, one at a time: each is a full
+    # (old × new) matrix, z-scored in place.
     parts: list[tuple[float, Callable[[], np.ndarray]]] = [
-        (rules.embedding_weight, lambda: cosine),
+        (rules.embedding_weight, lambda: old_vectors @ new_vectors.T),
         (
             rules.context_weight,
             lambda: _context(olds, old_vectors) @ _context(news, new_vectors).T,
@@ -491,16 +504,19 @@ def score_pairs(
         (rules.character_weight, lambda: _character_similarity(olds, news)),
         (rules.term_weight, lambda: _term_similarity(olds, news)),
     ]
-    score = np.zeros(cosine.shape, dtype=np.float32)
+    score = np.zeros((len(olds), len(news)), dtype=np.float32)
     for weight, similarity in parts:
         if weight:
-            score += np.float32(weight) * _z(np.asarray(similarity(), dtype=np.float32))
+            part = _z(np.asarray(similarity(), dtype=np.float32))  # a fresh matrix
+            part *= np.float32(weight)
+            score += part
+            del part
     in_group = _in_group(olds, news, alignment)
     score -= np.float32(rules.cross_chapter_margin) * ~in_group
     del in_group
     if rows is not None:
         picked = np.asarray(rows, dtype=np.intp)
-        score, cosine = score[picked], cosine[picked]
+        score, old_vectors = score[picked], old_vectors[picked]
         olds = [olds[k] for k in rows]
     # Lead over the runner-up, along the row (the old sentence's other candidates) and along
     # the column (the new sentence's other claimants): for the best, its margin over the second;
@@ -518,7 +534,7 @@ def score_pairs(
     for i, o in enumerate(olds):
         if o.text in same:
             confidence[i, same[o.text]] = 1.0
-    return Scores(score, confidence, cosine)
+    return Scores(score, confidence, old_vectors, new_vectors)
 
 
 def _assign(confidence: np.ndarray, threshold: float) -> list[tuple[int, int]]:
@@ -702,7 +718,7 @@ def compare_judgements(
                 o.stance,
                 new_stance,
                 confidence,
-                float(scores.cosine[i, j]),
+                scores.cosine(i, j),
                 alternatives(i, j),
                 reason,
             )
