@@ -32,10 +32,10 @@ import math
 import re
 from array import array
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from outlook_diff.datafiles import load_table
 from outlook_diff.model import Edition
@@ -202,11 +202,6 @@ def _statement(sentence: str) -> Stance:
     return Stance("statement", 1.0, None, "stated as fact")
 
 
-def denies(sentence: str) -> bool:
-    """A statement of fact that says something did not happen (…なかった, 見送られた)."""
-    return bool(_tables().fact_negation.search(sentence))
-
-
 # --- polarity: evaluative opposites ------------------------------------------------------------
 
 
@@ -359,80 +354,76 @@ def _grams(text: str) -> Counter[str]:
     return grams
 
 
-def _sparse_rows(
-    items: Sequence[dict[str, float]], index: dict[str, int]
-) -> tuple[list[float], list[int], list[int]]:
-    data: list[float] = []
-    cols: list[int] = []
-    ptr = [0]
-    for item in items:
-        for key, value in sorted(item.items()):
-            data.append(value)
-            cols.append(index[key])
-        ptr.append(len(data))
-    return data, cols, ptr
-
-
-def _character_similarity(olds: list[_Unit], news: list[_Unit]) -> np.ndarray:
-    """Cosine of sublinear TF-IDF character-gram vectors (one sparse matrix product)."""
+def _count_matrix(items: Sequence[Mapping[str, int]]) -> Any:
+    """One row per item, one column per key, the counts as a sparse matrix (keys in order of
+    first appearance). Built from arrays: per-item dictionaries of weights would take far more
+    memory than the matrix itself on large editions."""
     import numpy as np
     from scipy.sparse import csr_matrix
 
-    # One (text, gram, count) triple per distinct gram of each text, as arrays: per-text
-    # dictionaries of weights would take far more memory than the matrix itself.
     index: dict[str, int] = {}
-    rows, cols, tallies = array("i"), array("i"), array("i")
-    for row, unit in enumerate(olds + news):
-        for gram, n in sorted(_grams(unit.text).items()):
+    rows, cols, counts = array("i"), array("i"), array("i")
+    for row, item in enumerate(items):
+        for key, n in sorted(item.items()):
             rows.append(row)
-            cols.append(index.setdefault(gram, len(index)))
-            tallies.append(n)
-    total = len(olds) + len(news)
-    row_ids = np.frombuffer(rows, dtype=np.int32)
-    col_ids = np.frombuffer(cols, dtype=np.int32)
-    df = np.bincount(col_ids, minlength=len(index)).astype(np.float64)
-    weights = (1.0 + np.log(np.frombuffer(tallies, dtype=np.int32).astype(np.float64))) * np.log(
-        total / df[col_ids]
+            cols.append(index.setdefault(key, len(index)))
+            counts.append(n)
+    return csr_matrix(
+        (
+            np.frombuffer(counts, dtype=np.int32).astype(np.float64),
+            (np.frombuffer(rows, dtype=np.int32), np.frombuffer(cols, dtype=np.int32)),
+        ),
+        shape=(len(items), len(index)),
     )
-    norms = np.sqrt(np.bincount(row_ids, weights=weights * weights, minlength=total))
-    norms[norms == 0] = 1.0
-    weights /= norms[row_ids]
-    m = csr_matrix((weights, (row_ids, col_ids)), shape=(total, len(index)))
-    a, b = m[: len(olds)], m[len(olds) :].T.tocsc()
-    # Row blocks: the product is nearly dense, and as one sparse matrix it would take several
-    # times the memory of the dense float32 result.
-    out = np.zeros((len(olds), len(news)), dtype=np.float32)
-    for start in range(0, len(olds), _BLOCK):
-        out[start : start + _BLOCK] = (a[start : start + _BLOCK] @ b).toarray()
+
+
+def _blockwise(
+    old_rows: Any, new_rows: Any, finish: Callable[[int, np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """old_rows @ new_rows.T as a dense float32 matrix, in row blocks: the product is nearly
+    dense, and as one sparse matrix it would take several times the memory of the result.
+    `finish(start, block)` turns each dense block into its final values."""
+    import numpy as np
+
+    right = new_rows.T.tocsc()
+    out = np.zeros((old_rows.shape[0], new_rows.shape[0]), dtype=np.float32)
+    for start in range(0, old_rows.shape[0], _BLOCK):
+        out[start : start + _BLOCK] = finish(
+            start, (old_rows[start : start + _BLOCK] @ right).toarray()
+        )
     return out
+
+
+def _character_similarity(olds: list[_Unit], news: list[_Unit]) -> np.ndarray:
+    """Cosine of sublinear TF-IDF character-gram vectors."""
+    import numpy as np
+
+    m = _count_matrix([_grams(u.text) for u in olds + news])
+    df = np.bincount(m.indices, minlength=m.shape[1])
+    m.data = (1.0 + np.log(m.data)) * np.log(m.shape[0] / df[m.indices])
+    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    m = m.multiply(1.0 / norms[:, None]).tocsr()
+    return _blockwise(m[: len(olds)], m[len(olds) :], lambda start, block: block)
 
 
 def _term_similarity(olds: list[_Unit], news: list[_Unit]) -> np.ndarray:
     """Rarity-weighted Jaccard of the key terms (idf over all sentences of both editions)."""
     import numpy as np
-    from scipy.sparse import csr_matrix
 
-    sets = [u.terms for u in olds + news]
-    df: Counter[str] = Counter(t for s in sets for t in s)
-    index = {t: i for i, t in enumerate(sorted(df))}
-    total = len(sets) + 1
-    idf = {t: math.log(total / (1 + n)) + 1e-3 for t, n in df.items()}
-    rows = [{t: idf[t] for t in s} for s in sets]
-    data, cols, ptr = _sparse_rows(rows, index)
-    weights = csr_matrix((data, cols, ptr), shape=(len(sets), len(index)))
-    ones = weights.copy()
-    ones.data[:] = 1.0
+    ones = _count_matrix([dict.fromkeys(u.terms, 1) for u in olds + news])
+    df = np.bincount(ones.indices, minlength=ones.shape[1])
+    weights = ones.copy()
+    weights.data = np.log((ones.shape[0] + 1) / (1.0 + df[ones.indices])) + 1e-3
     mass = np.asarray(weights.sum(axis=1)).ravel()
     old_mass, new_mass = mass[: len(olds), None], mass[None, len(olds) :]
-    a, b = weights[: len(olds)], ones[len(olds) :].T.tocsc()
-    out = np.zeros((len(olds), len(news)), dtype=np.float32)
-    # Row blocks of float32, as for the character grams: shared / (mass + mass - shared).
-    for start in range(0, len(olds), _BLOCK):
-        shared = (a[start : start + _BLOCK] @ b).toarray()
+
+    def jaccard(start: int, shared: np.ndarray) -> np.ndarray:
         union = old_mass[start : start + _BLOCK] + new_mass - shared
         union[union == 0] = 1.0
-        out[start : start + _BLOCK] = shared / union
-    return out
+        return np.asarray(shared / union)
+
+    return _blockwise(weights[: len(olds)], ones[len(olds) :], jaccard)
 
 
 @dataclass(frozen=True)
