@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -28,6 +28,9 @@ from outlook_diff.output import emit as _emit
 from outlook_diff.output import same_file as _same_file
 from outlook_diff.output import table_width as _width
 from outlook_diff.output import use_color as _use_color
+
+if TYPE_CHECKING:
+    from outlook_diff.report import Report
 from outlook_diff.replay import COMMANDS
 
 EXIT_SAME, EXIT_CHANGED, EXIT_TROUBLE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -313,57 +316,27 @@ def compare_command(
             raise OutlookDiffError("--limit must be 0 (all rows) or more")
         if output is not None:
             _check_writable(output)
-        from outlook_diff.backends import EmbedChoice
-        from outlook_diff.compare import compare, embedder_for
         from outlook_diff.render import render
-        from outlook_diff.replay import compare_settings, key_for
-        from outlook_diff.warm import analysis_cache, store_report
 
-        # The report cache (replay.py answers the next identical command from it): the key is
-        # taken before reading and checked again after, so a file edited meanwhile is not
-        # stored under the bytes it had before.
-        settings = compare_settings(
-            old_label=old_label,
-            new_label=new_label,
+        if _same_file(old, new):
+            messages.note(f"{old} and {new} are identical: nothing changed")
+        report = _compared(
+            old,
+            new,
+            chapters=tuple(chapter or ()),
+            model=model,
+            allow_download=allow_download,
+            backend=backend,
+            no_cache=no_cache,
+            cache_dir=cache_dir,
             encoding=encoding,
             password=password,
             max_size=max_size,
-            backend=backend.value,
-            chapters=tuple(chapter or ()),
-            cache_dir=cache_dir,
+            old_label=old_label,
+            new_label=new_label,
+            quiet=quiet,
+            messages=messages,
         )
-        key = key_for(old, new, settings) if model is None and not no_cache else None
-        old_edition = _load(old, old_label, encoding, password, max_size, messages, not no_cache)
-        new_edition = _load(new, new_label, encoding, password, max_size, messages, not no_cache)
-        notes = tuple(
-            f"{spec}: {warning}"
-            for spec, edition in ((old, old_edition), (new, new_edition))
-            for warning in edition.warnings
-        )
-        if _same_file(old, new):
-            messages.note(f"{old} and {new} are identical: nothing changed")
-        with (
-            _embedding_progress(quiet) as progress,
-            analysis_cache(not no_cache, warn=messages.warn),
-        ):
-            options = replace(
-                _options(model, allow_download, no_cache, cache_dir),
-                chapters=tuple(chapter or ()),
-                embedding=EmbedChoice(backend.value, progress=progress),
-            )
-            embedder = embedder_for(options, messages.warn)
-            report = compare(
-                old_edition, new_edition, options, embedder=embedder, warn=messages.warn
-            )
-        # Only what the key says was computed: not after a fallback to another backend (the
-        # inner embedder then has another name), not with a stand-in embedder.
-        embedded_by = {embedder.name, getattr(embedder, "inner", embedder).name}
-        if (
-            key is not None
-            and embedded_by == {settings["model"]}
-            and key == key_for(old, new, settings)
-        ):
-            store_report(key, report, notes)
         text = render(
             report,
             format.value,
@@ -374,6 +347,81 @@ def compare_command(
         )
         _emit(text, output)
         raise typer.Exit(EXIT_CHANGED if report.has_changes else EXIT_SAME)
+
+
+def _compared(
+    old: str,
+    new: str,
+    *,
+    chapters: tuple[str, ...],
+    model: str | None,
+    allow_download: bool,
+    backend: Backend,
+    no_cache: bool,
+    cache_dir: Path | None,
+    encoding: str | None,
+    password: str | None,
+    max_size: int,
+    old_label: str | None,
+    new_label: str | None,
+    quiet: bool,
+    messages: _Messages,
+) -> Report:
+    """The report of OLD against NEW, the one path of `compare` and `show`: from the report
+    cache when it holds one (replay.py answers `compare` even before typer loads), else read,
+    compared and stored there."""
+    from outlook_diff.backends import EmbedChoice
+    from outlook_diff.compare import compare, embedder_for
+    from outlook_diff.replay import compare_settings, key_for
+    from outlook_diff.warm import analysis_cache, load_report, store_report
+
+    # The key is taken before reading and checked again after, so a file edited meanwhile is
+    # not stored under the bytes it had before.
+    settings = compare_settings(
+        old_label=old_label,
+        new_label=new_label,
+        encoding=encoding,
+        password=password,
+        max_size=max_size,
+        backend=backend.value,
+        chapters=chapters,
+        cache_dir=cache_dir,
+    )
+    key = key_for(old, new, settings) if model is None and not no_cache else None
+    stored = load_report(key, warn=messages.warn) if key is not None else None
+    if stored is not None:
+        cached: Report = stored[0]
+        for note in stored[1]:
+            messages.warn(note)
+        return cached
+    old_edition = _load(old, old_label, encoding, password, max_size, messages, not no_cache)
+    new_edition = _load(new, new_label, encoding, password, max_size, messages, not no_cache)
+    notes = tuple(
+        f"{spec}: {warning}"
+        for spec, edition in ((old, old_edition), (new, new_edition))
+        for warning in edition.warnings
+    )
+    with (
+        _embedding_progress(quiet) as progress,
+        analysis_cache(not no_cache, warn=messages.warn),
+    ):
+        options = replace(
+            _options(model, allow_download, no_cache, cache_dir),
+            chapters=chapters,
+            embedding=EmbedChoice(backend.value, progress=progress),
+        )
+        embedder = embedder_for(options, messages.warn)
+        report = compare(old_edition, new_edition, options, embedder=embedder, warn=messages.warn)
+    # Only what the key says was computed: not after a fallback to another backend (the inner
+    # embedder then has another name), not with a stand-in embedder.
+    embedded_by = {embedder.name, getattr(embedder, "inner", embedder).name}
+    if (
+        key is not None
+        and embedded_by == {settings["model"]}
+        and key == key_for(old, new, settings)
+    ):
+        store_report(key, report, notes)
+    return report
 
 
 def _options(
@@ -567,22 +615,25 @@ def show_command(
     with _guard(debug):
         if output is not None:
             _check_writable(output)
-        from outlook_diff.backends import EmbedChoice
-        from outlook_diff.compare import compare
         from outlook_diff.render.item import render_item
-        from outlook_diff.warm import analysis_cache
 
-        old_edition = _load(old, old_label, encoding, password, max_size, messages, not no_cache)
-        new_edition = _load(new, new_label, encoding, password, max_size, messages, not no_cache)
-        with (
-            _embedding_progress(quiet) as progress,
-            analysis_cache(not no_cache, warn=messages.warn),
-        ):
-            options = replace(
-                _options(model, allow_download, no_cache, cache_dir),
-                embedding=EmbedChoice(backend.value, progress=progress),
-            )
-            report = compare(old_edition, new_edition, options, warn=messages.warn)
+        report = _compared(
+            old,
+            new,
+            chapters=(),
+            model=model,
+            allow_download=allow_download,
+            backend=backend,
+            no_cache=no_cache,
+            cache_dir=cache_dir,
+            encoding=encoding,
+            password=password,
+            max_size=max_size,
+            old_label=old_label,
+            new_label=new_label,
+            quiet=quiet,
+            messages=messages,
+        )
         fmt = "json" if format.value == "json" else "text"
         _emit(render_item(report, item, fmt), output)
 
