@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import re
 import secrets
@@ -264,17 +265,9 @@ class PackStore:
         final = (
             self.directory / f"pack-{time.time_ns():020d}-{os.getpid()}-{secrets.token_hex(4)}.npy"
         )
-        descriptor, temp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".npy")
-        try:
-            with os.fdopen(descriptor, "wb") as handle:
-                np.save(handle, array, allow_pickle=False)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, final)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            raise
+        buffer = io.BytesIO()
+        np.save(buffer, array, allow_pickle=False)
+        atomic_write(final, buffer.getvalue())
         return final
 
     def remove(self, packs: list[Path]) -> None:
