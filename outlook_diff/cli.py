@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -64,12 +64,6 @@ app = typer.Typer(
         "text, PDF or HTML files."
     ),
 )
-
-
-class Format(StrEnum):
-    table = "table"
-    markdown = "markdown"
-    json = "json"
 
 
 class StructureFormat(StrEnum):
@@ -241,24 +235,16 @@ def _guard(debug: bool) -> Iterator[None]:
         _fail(f"unexpected {type(error).__name__}: {error} (run with --debug for a traceback)")
 
 
-def _load(
-    spec: str,
-    label: str | None,
-    encoding: str | None,
-    password: str | None,
-    max_size_mb: int,
-    messages: _Messages,
-    cache: bool = True,
-) -> Any:
+def _load(spec: str, label: str | None, request: Compared, messages: _Messages) -> Any:
     from outlook_diff.editions import load_edition
 
     edition = load_edition(
         spec,
         label=label,
-        encoding=encoding,
-        password=password,
-        max_size=max_size_mb * 1024 * 1024,
-        cache=cache,
+        encoding=request.encoding,
+        password=request.password,
+        max_size=max_size_bytes(request.max_size),
+        cache=request.cache,
         warn=messages.warn,
     )
     for warning in edition.warnings:
@@ -266,33 +252,94 @@ def _load(
     return edition
 
 
+def check_width(width: int | None) -> int | None:
+    """--width within what a table can be drawn at (and drawn in bounded time)."""
+    if width is not None and not MIN_WIDTH <= width <= MAX_WIDTH:
+        raise OutlookDiffError(f"--width must be between {MIN_WIDTH} and {MAX_WIDTH}, not {width}")
+    return width
+
+
+MIN_WIDTH, MAX_WIDTH = 40, 1000
+
+
+def max_size_bytes(megabytes: int) -> int:
+    """--max-size in bytes, or an error for a size no file can sensibly have."""
+    if not 0 < megabytes <= MAX_SIZE_MB:
+        raise OutlookDiffError(
+            f"--max-size must be between 1 and {MAX_SIZE_MB} MB, not {megabytes}"
+        )
+    return megabytes * 1024 * 1024
+
+
+MAX_SIZE_MB = 4096
+
+
 # -- commands ---------------------------------------------------------------------------------
+
+
+ChapterOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--chapter",
+        "-c",
+        metavar="KEY",
+        help=(
+            "Only chapters about a topic (us/米国/アメリカ, china/中国, korea/韓国, …), a chapter "
+            "number of NEW, or words of a chapter title. Repeatable."
+        ),
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Compared:
+    """What is compared: the inputs and everything that changes the report (never how it is
+    shown). One value per command line, built once, handed to `_compared`."""
+
+    old: str
+    new: str
+    chapters: tuple[str, ...] = ()
+    model: str | None = None
+    allow_download: bool = False
+    backend: str = "onnx"
+    cache: bool = True
+    cache_dir: Path | None = None
+    encoding: str | None = None
+    password: str | None = None
+    max_size: int = 64
+    old_label: str | None = None
+    new_label: str | None = None
 
 
 @app.command("compare")
 def compare_command(
     old: OldArg,
     new: NewArg,
-    chapter: Annotated[
+    chapter: ChapterOpt = None,
+    change: Annotated[
         list[str] | None,
         typer.Option(
-            "--chapter",
-            "-c",
-            metavar="KEY",
+            "--change",
+            metavar="KINDS",
             help=(
-                "Only chapters about a topic key (us, china, taiwan, …), a chapter number of "
-                "NEW, or words of a chapter title. Repeatable."
+                "Only these kinds of change, comma-separated, in every format (JSON too): "
+                "judgement classes (reversed, realized, unrealized, strengthened, weakened, "
+                "new, dropped, reaffirmed), forecast outcomes (open, not_mentioned), theme "
+                "kinds (rising, fading), recommendation fates (modified, moved, kept), "
+                "chapter links (continued, merged, split)."
             ),
         ),
     ] = None,
-    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="table, markdown, html or json.")
+    ] = "table",
     output: OutputOpt = None,
     limit: Annotated[
         int,
-        typer.Option("--limit", help="Rows per table in table/markdown output; 0 for all."),
+        typer.Option("--limit", help="Rows per table in table/markdown/html output; 0 for all."),
     ] = 15,
     only: Annotated[
-        Only | None, typer.Option("--only", help="Print only this table (table/markdown).")
+        Only | None, typer.Option("--only", help="Print only this section (not JSON).")
     ] = None,
     model: ModelOpt = None,
     allow_download: AllowDownloadOpt = False,
@@ -307,108 +354,103 @@ def compare_command(
     width: WidthOpt = None,
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
+    no_pager: Annotated[
+        bool, typer.Option("--no-pager", help="Never page the terminal output.")
+    ] = False,
+    exit_zero: Annotated[
+        bool, typer.Option("--exit-zero", help="Exit 0 even when changes are found.")
+    ] = False,
     debug: DebugOpt = False,
 ) -> None:
-    """Compare OLD with NEW: alignment, changed judgements, themes, recommendations."""
+    """Compare OLD with NEW: alignment, changed judgements, forecasts, themes, recommendations."""
     messages = _Messages(quiet)
     with _guard(debug):
-        if limit < 0:
-            raise OutlookDiffError("--limit must be 0 (all rows) or more")
+        from outlook_diff.render import Screen, ViewSettings, check_format, render
+        from outlook_diff.render.view import parse_changes
+
+        fmt = check_format(format)
+        settings = ViewSettings(
+            limit=limit,
+            only=only.value if only else None,
+            changes=parse_changes(change or ()),
+        ).checked()
+        screen = Screen(
+            width=_width(check_width(width), output), color=_use_color(no_color, output)
+        )
         if output is not None:
             _check_writable(output)
-        from outlook_diff.render import render
-
         if _same_file(old, new):
             messages.note(f"{old} and {new} are identical: nothing changed")
         report = _compared(
-            old,
-            new,
-            chapters=tuple(chapter or ()),
-            model=model,
-            allow_download=allow_download,
-            backend=backend,
-            no_cache=no_cache,
-            cache_dir=cache_dir,
-            encoding=encoding,
-            password=password,
-            max_size=max_size,
-            old_label=old_label,
-            new_label=new_label,
-            quiet=quiet,
-            messages=messages,
+            Compared(
+                old,
+                new,
+                chapters=tuple(chapter or ()),
+                model=model,
+                allow_download=allow_download,
+                backend=backend.value,
+                cache=not no_cache,
+                cache_dir=cache_dir,
+                encoding=encoding,
+                password=password,
+                max_size=max_size,
+                old_label=old_label,
+                new_label=new_label,
+            ),
+            messages,
         )
-        text = render(
-            report,
-            format.value,
-            limit=limit or None,
-            only=only.value if only else None,
-            width=_width(width, output),
-            color=_use_color(no_color, output),
-        )
-        _emit(text, output)
-        raise typer.Exit(EXIT_CHANGED if report.has_changes else EXIT_SAME)
+        text = render(report, fmt, settings, screen)
+        _emit(text, output, page=fmt == "table" and not no_pager)
+        raise typer.Exit(EXIT_CHANGED if report.has_changes and not exit_zero else EXIT_SAME)
 
 
-def _compared(
-    old: str,
-    new: str,
-    *,
-    chapters: tuple[str, ...],
-    model: str | None,
-    allow_download: bool,
-    backend: Backend,
-    no_cache: bool,
-    cache_dir: Path | None,
-    encoding: str | None,
-    password: str | None,
-    max_size: int,
-    old_label: str | None,
-    new_label: str | None,
-    quiet: bool,
-    messages: _Messages,
-) -> Report:
+def _compared(request: Compared, messages: _Messages) -> Report:
     """The report of OLD against NEW, the one path of `compare` and `show`: from the report
     cache when it holds one (replay.py answers `compare` even before typer loads), else read,
     compared and stored there."""
     from outlook_diff.backends import EmbedChoice
-    from outlook_diff.compare import compare, embedder_for
+    from outlook_diff.compare import Options, compare, embedder_for
     from outlook_diff.replay import compare_settings, key_for
     from outlook_diff.warm import analysis_cache, load_report, store_report
 
+    old, new = request.old, request.new
     # The key is taken before reading and checked again after, so a file edited meanwhile is
     # not stored under the bytes it had before.
     settings = compare_settings(
-        old_label=old_label,
-        new_label=new_label,
-        encoding=encoding,
-        password=password,
-        max_size=max_size,
-        backend=backend.value,
-        chapters=chapters,
-        cache_dir=cache_dir,
+        old_label=request.old_label,
+        new_label=request.new_label,
+        encoding=request.encoding,
+        password=request.password,
+        max_size=request.max_size,
+        backend=request.backend,
+        chapters=request.chapters,
+        cache_dir=request.cache_dir,
     )
-    key = key_for(old, new, settings) if model is None and not no_cache else None
+    key = key_for(old, new, settings) if request.model is None and request.cache else None
     stored = load_report(key, warn=messages.warn) if key is not None else None
     if stored is not None:
         cached: Report = stored[0]
         for note in stored[1]:
             messages.warn(note)
         return cached
-    old_edition = _load(old, old_label, encoding, password, max_size, messages, not no_cache)
-    new_edition = _load(new, new_label, encoding, password, max_size, messages, not no_cache)
+    old_edition = _load(old, request.old_label, request, messages)
+    new_edition = _load(new, request.new_label, request, messages)
     notes = tuple(
         f"{spec}: {warning}"
         for spec, edition in ((old, old_edition), (new, new_edition))
         for warning in edition.warnings
     )
     with (
-        _embedding_progress(quiet) as progress,
-        analysis_cache(not no_cache, warn=messages.warn),
+        _embedding_progress(messages) as progress,
+        analysis_cache(request.cache, warn=messages.warn),
     ):
-        options = replace(
-            _options(model, allow_download, no_cache, cache_dir),
-            chapters=chapters,
-            embedding=EmbedChoice(backend.value, progress=progress),
+        options = Options(
+            model=request.model,
+            cache=request.cache,
+            cache_dir=request.cache_dir,
+            allow_download=request.allow_download,
+            chapters=request.chapters,
+            embedding=EmbedChoice(request.backend, progress=progress),
         )
         embedder = embedder_for(options, messages.warn)
         report = compare(old_edition, new_edition, options, embedder=embedder, warn=messages.warn)
@@ -424,35 +466,44 @@ def _compared(
     return report
 
 
-def _options(
-    model: str | None, allow_download: bool, no_cache: bool, cache_dir: Path | None
-) -> Any:
-    """The core's options from the embedding flags the comparing commands share."""
-    from outlook_diff.compare import Options
-
-    return Options(
-        model=model, cache=not no_cache, cache_dir=cache_dir, allow_download=allow_download
-    )
-
-
 # Draw the bar only when at least this many texts must really be embedded; below it the bar
 # would flash for a second and only clutter the terminal.
 PROGRESS_MIN_TEXTS = 17
 
 
+# About how many texts a second the bundled model embeds on two cores (measured by the bench),
+# for the one line a first run prints.
+TEXTS_PER_SECOND = 35
+
+
 @contextmanager
-def _embedding_progress(quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
-    """A `progress(done, total)` callback drawing a rich bar on stderr (None when --quiet or
-    stderr is not a terminal); the bar appears on the first report of enough work."""
-    if quiet or not sys.stderr.isatty():
+def _embedding_progress(messages: _Messages) -> Iterator[Callable[[int, int], None] | None]:
+    """A `progress(done, total)` callback: on the first report of enough work, one line on
+    stderr says what is embedded once and that later runs use the cache; on a terminal a rich
+    bar then follows the work. None when --quiet."""
+    if messages.quiet:
         yield None
+        return
+    said: list[bool] = []
+
+    def first_run(done: int, total: int) -> None:
+        if not said and total >= PROGRESS_MIN_TEXTS:
+            said.append(True)
+            seconds = max(1, round(total / TEXTS_PER_SECOND))
+            messages.note(
+                f"embedding {total} texts once with the model (about {seconds} s); "
+                "later runs use the cache"
+            )
+
+    if not sys.stderr.isatty():
+        yield first_run
         return
     from rich.console import Console
 
     console = Console(stderr=True)
     # FORCE_COLOR makes rich call any stream a terminal; a bar in a CI log is noise.
     if not console.is_terminal:
-        yield None
+        yield first_run
         return
     from rich.progress import (
         BarColumn,
@@ -473,6 +524,7 @@ def _embedding_progress(quiet: bool) -> Iterator[Callable[[int, int], None] | No
     task: list[Any] = []
 
     def progress(done: int, total: int) -> None:
+        first_run(done, total)
         if not task:
             if total < PROGRESS_MIN_TEXTS:
                 return
@@ -510,17 +562,18 @@ def chapters_command(
     """Show how an edition was parsed: chapters, authors, dates, sections, recommendations."""
     messages = _Messages(quiet)
     with _guard(debug):
+        screen_width = _width(check_width(width), output)
         if output is not None:
             _check_writable(output)
         from outlook_diff.render.structure import render_chapters
 
-        parsed = _load(edition, label, encoding, password, max_size, messages)
+        request = Compared(
+            edition, edition, encoding=encoding, password=password, max_size=max_size, cache=False
+        )
+        parsed = _load(edition, label, request, messages)
         _emit(
             render_chapters(
-                parsed,
-                format.value,
-                width=_width(width, output),
-                color=_use_color(no_color, output),
+                parsed, format.value, width=screen_width, color=_use_color(no_color, output)
             ),
             output,
         )
@@ -552,23 +605,37 @@ def align_command(
     """Show which chapter of OLD became which chapter of NEW, and why."""
     messages = _Messages(quiet)
     with _guard(debug):
+        screen_width = _width(check_width(width), output)
         if output is not None:
             _check_writable(output)
         from outlook_diff.backends import EmbedChoice
-        from outlook_diff.compare import align_editions
+        from outlook_diff.compare import Options, align_editions
         from outlook_diff.render.structure import render_alignment
 
-        old_parsed = _load(old, old_label, encoding, password, max_size, messages, not no_cache)
-        new_parsed = _load(new, new_label, encoding, password, max_size, messages, not no_cache)
-        with _embedding_progress(quiet) as progress:
+        request = Compared(
+            old,
+            new,
+            model=model,
+            allow_download=allow_download,
+            backend=backend.value,
+            cache=not no_cache,
+            cache_dir=cache_dir,
+            encoding=encoding,
+            password=password,
+            max_size=max_size,
+        )
+        old_parsed = _load(old, old_label, request, messages)
+        new_parsed = _load(new, new_label, request, messages)
+        with _embedding_progress(messages) as progress:
+            options = Options(
+                model=model,
+                cache=request.cache,
+                cache_dir=cache_dir,
+                allow_download=allow_download,
+                embedding=EmbedChoice(request.backend, progress=progress),
+            )
             old_edition, new_edition, alignment = align_editions(
-                old_parsed,
-                new_parsed,
-                replace(
-                    _options(model, allow_download, no_cache, cache_dir),
-                    embedding=EmbedChoice(backend.value, progress=progress),
-                ),
-                warn=messages.warn,
+                old_parsed, new_parsed, options, warn=messages.warn
             )
         _emit(
             render_alignment(
@@ -576,7 +643,7 @@ def align_command(
                 new_edition,
                 alignment.links,
                 format.value,
-                width=_width(width, output),
+                width=screen_width,
                 color=_use_color(no_color, output),
             ),
             output,
@@ -590,13 +657,18 @@ def show_command(
     item: Annotated[
         str,
         typer.Argument(
-            metavar="ID", help="A judgement (J1), forecast (F1) or theme (T1) of the report."
+            metavar="ID",
+            help=(
+                "An item of the report: a judgement (J1), forecast (F1), theme (T1), "
+                "recommendation (R1) or chapter link (A1)."
+            ),
         ),
     ],
     format: Annotated[
         StructureFormat, typer.Option("--format", "-f", help="text (table) or json.")
     ] = StructureFormat.table,
     output: OutputOpt = None,
+    chapter: ChapterOpt = None,
     model: ModelOpt = None,
     allow_download: AllowDownloadOpt = False,
     backend: BackendOpt = Backend.onnx,
@@ -618,21 +690,22 @@ def show_command(
         from outlook_diff.render.item import render_item
 
         report = _compared(
-            old,
-            new,
-            chapters=(),
-            model=model,
-            allow_download=allow_download,
-            backend=backend,
-            no_cache=no_cache,
-            cache_dir=cache_dir,
-            encoding=encoding,
-            password=password,
-            max_size=max_size,
-            old_label=old_label,
-            new_label=new_label,
-            quiet=quiet,
-            messages=messages,
+            Compared(
+                old,
+                new,
+                chapters=tuple(chapter or ()),
+                model=model,
+                allow_download=allow_download,
+                backend=backend.value,
+                cache=not no_cache,
+                cache_dir=cache_dir,
+                encoding=encoding,
+                password=password,
+                max_size=max_size,
+                old_label=old_label,
+                new_label=new_label,
+            ),
+            messages,
         )
         fmt = "json" if format.value == "json" else "text"
         _emit(render_item(report, item, fmt), output)

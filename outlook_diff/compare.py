@@ -141,16 +141,22 @@ def compare(
 
     alignment = align(old, new, batch)
     tracked = compare_judgements(old, new, alignment, batch, options.judgements)
-    recommendations = compare_recommendations(old, new, alignment, batch, options.recommendations)
+    recommendations = tuple(
+        replace(fate, id=f"R{k}")
+        for k, fate in enumerate(
+            compare_recommendations(old, new, alignment, batch, options.recommendations), 1
+        )
+    )
     titles = tuple((c.id, c.title) for c in (*old.chapters, *new.chapters))
     # A chapter dropped (or new) whole carries its judgements on its alignment row.
     unaligned = dict(tracked.unaligned)
     links = tuple(
         replace(
             link,
+            id=f"A{k}",
             judgements=tuple(q for c in (*link.old, *link.new) for q in unaligned.get(c, ())),
         )
-        for link in alignment.links
+        for k, link in enumerate(alignment.links, 1)
     )
     summaries = EditionSummary(**old.summary()), EditionSummary(**new.summary())
 
@@ -202,17 +208,12 @@ def select_chapters(
     for raw in selectors:
         selector = parse_selector(raw)
         hits: set[str] = set()
-        if selector.topic:
-            for link in alignment.links:
-                if selector.topic in link.topics:
-                    hits.update((*link.old, *link.new))
-        else:
-            for chapter in chapters:
-                if selects(selector, chapter, new.label):
-                    hits.add(chapter.id)
-            for link in alignment.links:
-                if hits.intersection((*link.old, *link.new)):
-                    hits.update((*link.old, *link.new))
+        for chapter in chapters:
+            if selects(selector, chapter, new.label):
+                hits.add(chapter.id)
+        for link in alignment.links:
+            if hits.intersection((*link.old, *link.new)):
+                hits.update((*link.old, *link.new))
         if not hits:
             raise no_match(raw)
         selected |= hits

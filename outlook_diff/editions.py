@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 
 from outlook_diff.datafiles import data_path, load_table
+from outlook_diff.errors import OutlookDiffError
 from outlook_diff.model import Edition
 
 DEFAULT_MAX_SIZE = 64 * 1024 * 1024
@@ -61,6 +62,9 @@ def load_edition(
 
     known = shipped(spec)
     path = known.path if known else Path(spec)
+    if known is None and not path.exists():
+        labels = ", ".join(e.label for e in shipped_editions())
+        raise OutlookDiffError(f"no such file, and not a shipped edition (shipped: {labels})", spec)
     source = read_source(path, encoding=encoding, password=password, max_size=max_size)
     label = label or (known.label if known else None)
     origin = f"shipped:{known.label}" if known else source.source

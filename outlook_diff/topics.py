@@ -1,8 +1,9 @@
 """Topics: which subjects a chapter touches, and what a `--chapter` selector picks.
 
 Takes chapters (and the topic table in data/topics.toml); returns topic keys. A selector is a
-topic key (`us`), a chapter number of the new edition (`3`), or free text matched fuzzily
-against chapter titles (`台湾`).
+topic key or one of its aliases (`us`, `米国`, `アメリカ`), a chapter number of the new edition
+(`3`), or free text matched fuzzily against chapter titles. A topic selects the chapters that
+are about it (`chapter_subjects`), not every chapter that mentions it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class Topic:
     label: str
     keywords: tuple[str, ...]
     front_matter: bool
+    aliases: tuple[str, ...] = ()  # other names a reader types for it, folded by `_fold`
 
 
 @cache
@@ -33,6 +35,7 @@ def topics() -> tuple[Topic, ...]:
             label=entry["label"],
             keywords=tuple(normalize(k) for k in entry["keywords"]),
             front_matter=bool(entry.get("front_matter", False)),
+            aliases=tuple(_fold(a) for a in entry.get("aliases", ())),
         )
         for key, entry in table["topic"].items()
     )
@@ -43,12 +46,21 @@ def _thresholds() -> tuple[float, float]:
     return float(table["min_hits_per_10k"]), float(table["min_share_of_top"])
 
 
-def chapter_topics(chapter: Chapter) -> tuple[str, ...]:
-    """Topic keys of a chapter, from its own title and text, in the table's order."""
-    title = normalize(chapter.title)
+def _fold(text: str) -> str:
+    return normalize(text).strip().lower()
+
+
+def _rates(chapter: Chapter) -> dict[str, float]:
+    """Keyword hits of each topic per 10,000 characters of the chapter (recommendations too)."""
     body = normalize(chapter.text + "".join(r.text for r in chapter.recommendations))
     length = max(len(body), 1)
-    rates = {t.key: sum(body.count(k) for k in t.keywords) * 10_000 / length for t in topics()}
+    return {t.key: sum(body.count(k) for k in t.keywords) * 10_000 / length for t in topics()}
+
+
+def chapter_topics(chapter: Chapter) -> tuple[str, ...]:
+    """Topic keys a chapter touches, from its own title and text, in the table's order."""
+    title = normalize(chapter.title)
+    rates = _rates(chapter)
     top = max(rates.values(), default=0.0)
     min_rate, min_share = _thresholds()
     found: list[str] = []
@@ -58,6 +70,25 @@ def chapter_topics(chapter: Chapter) -> tuple[str, ...]:
             (topic.front_matter and chapter.kind == "front")
             or any(k in title for k in topic.keywords)
             or (rate >= min_rate and rate >= min_share * top)
+        ):
+            found.append(topic.key)
+    return tuple(found)
+
+
+def chapter_subjects(chapter: Chapter) -> tuple[str, ...]:
+    """Topic keys a chapter is *about*: its most frequent topic, a topic its title names that
+    is also a large share of its text, and `overview` for front matter."""
+    title = normalize(chapter.title)
+    rates = _rates(chapter)
+    top = max(rates.values(), default=0.0)
+    _, min_share = _thresholds()
+    found: list[str] = []
+    for topic in topics():
+        rate = rates[topic.key]
+        if (
+            (topic.front_matter and chapter.kind == "front")
+            or (top > 0 and rate == top)
+            or (any(k in title for k in topic.keywords) and rate >= min_share * top)
         ):
             found.append(topic.key)
     return tuple(found)
@@ -74,9 +105,13 @@ class Selector:
 
 
 def parse_selector(raw: str) -> Selector:
+    """A topic key or any of its aliases (中国, china, 米国, アメリカ, us …), a chapter number of
+    the new edition, or words of a title."""
     value = raw.strip()
-    if value.lower() in {t.key for t in topics()}:
-        return Selector(raw, topic=value.lower())
+    folded = _fold(value)
+    for topic in topics():
+        if folded == topic.key or folded in topic.aliases:
+            return Selector(raw, topic=topic.key)
     if value.isdigit():
         return Selector(raw, number=int(value))
     return Selector(raw, text=value)  # words of a title: 台湾, NATO, MAGA
@@ -84,9 +119,11 @@ def parse_selector(raw: str) -> Selector:
 
 def no_match(raw: str) -> OutlookDiffError:
     """The error for a selector that picks nothing, listing what would work."""
-    valid = ", ".join(sorted(t.key for t in topics()))
+    valid = ", ".join(
+        f"{t.key} ({'/'.join(t.aliases[:2])})" if t.aliases else t.key for t in topics()
+    )
     return OutlookDiffError(
-        f"no chapter matches --chapter {raw!r}: use a topic key ({valid}), "
+        f"no chapter matches --chapter {raw!r}: use a topic ({valid}), "
         "a chapter number of the new edition, or words from a chapter title"
     )
 
@@ -105,7 +142,7 @@ def title_matches(selector_text: str, chapter: Chapter) -> bool:
 def selects(selector: Selector, chapter: Chapter, new_label: str) -> bool:
     """Whether a chapter (of either edition) is selected on its own merits."""
     if selector.topic:
-        return selector.topic in chapter_topics(chapter)
+        return selector.topic in chapter_subjects(chapter)
     if selector.number is not None:
         return chapter.number == selector.number and chapter.id.startswith(f"{new_label}/")
     return title_matches(selector.text or "", chapter)

@@ -1,4 +1,5 @@
-"""One item of a report in full: a judgement (J…), a forecast (F…) or a theme (T…).
+"""One item of a report in full: a judgement (J…), forecast (F…), theme (T…), recommendation
+(R…) or chapter link (A…).
 
 `outlook-diff show OLD NEW ID` prints it as plain text, every quote whole with where it stands,
 or as the item's report-v2 JSON. Nothing is cut: this is where a reader checks a row.
@@ -10,44 +11,74 @@ import json
 import re
 
 from outlook_diff.errors import OutlookDiffError
-from outlook_diff.report import Forecast, Judgement, Quote, Report, Stance, Theme, confidence_words
+from outlook_diff.model import Recommendation
+from outlook_diff.render.safe import visible
+from outlook_diff.report import (
+    AlignmentLink,
+    Forecast,
+    Judgement,
+    Quote,
+    RecommendationFate,
+    Report,
+    Stance,
+    Theme,
+    confidence_words,
+    numbered,
+)
 
-_ID = re.compile(r"([JFT])([0-9]+)")
+_ID = re.compile(r"([JFTRA])([0-9]+)")
+Item = Judgement | Forecast | Theme | RecommendationFate | AlignmentLink
 
 
-def find(report: Report, item_id: str) -> Judgement | Forecast | Theme:
+def find(report: Report, item_id: str) -> Item:
     """The item with this id; an error naming the ids the report has when there is none."""
     wanted = item_id.strip().upper()
-    items: list[Judgement | Forecast | Theme] = [
+    report = numbered(report)
+    items: list[Item] = [
         *report.judgements,
         *report.forecasts,
         *report.themes.new,
         *report.themes.rising,
         *report.themes.dropped,
         *report.themes.fading,
+        *report.recommendations,
+        *report.alignment,
     ]
     for item in items:
         if item.id == wanted:
             return item
     ranges = []
-    for letter, name in (("J", "judgements"), ("F", "forecasts"), ("T", "themes")):
+    kinds = (
+        ("J", "judgements"),
+        ("F", "forecasts"),
+        ("T", "themes"),
+        ("R", "recommendations"),
+        ("A", "chapter links"),
+    )
+    for letter, name in kinds:
         count = sum(1 for item in items if item.id.startswith(letter))
         ranges.append(f"{name} {letter}1–{letter}{count}" if count else f"no {name}")
-    shape = "" if _ID.fullmatch(wanted) else " (ids look like J1, F3, T12)"
+    shape = "" if _ID.fullmatch(wanted) else " (ids look like J1, F3, T12, R2, A1)"
     raise OutlookDiffError(f"no item {item_id!r} in this report{shape}; it has {', '.join(ranges)}")
 
 
 def render_item(report: Report, item_id: str, fmt: str) -> str:
+    from outlook_diff.render.safe import json_text
+
     item = find(report, item_id)
     if fmt == "json":
-        return json.dumps(item.to_dict(), ensure_ascii=False, indent=2) + "\n"
+        return json_text(json.dumps(item.to_dict(), ensure_ascii=False, indent=2)) + "\n"
     if isinstance(item, Judgement):
         lines = _judgement(report, item)
     elif isinstance(item, Forecast):
         lines = _forecast(report, item)
-    else:
+    elif isinstance(item, Theme):
         lines = _theme(report, item)
-    return "\n".join(lines) + "\n"
+    elif isinstance(item, RecommendationFate):
+        lines = _recommendation(report, item)
+    else:
+        lines = _link(report, item)
+    return visible("\n".join(lines)) + "\n"
 
 
 def _place(report: Report, quote: Quote) -> str:
@@ -109,4 +140,47 @@ def _theme(report: Report, t: Theme) -> list[str]:
     ]
     for quote in t.contexts:
         lines += [f"{_place(report, quote)}:", f"    {quote.text}"]
+    return lines
+
+
+def _rec(report: Report, label: str, rec: Recommendation | None) -> list[str]:
+    if rec is None:
+        return [f"{label}: none"]
+    place = f"{rec.chapter} {report.title_of(rec.chapter)}, 提言 {rec.index}"
+    return [f"{label} ({place}):", f"    {rec.text}"]
+
+
+def _recommendation(report: Report, r: RecommendationFate) -> list[str]:
+    old, new = report.old.label, report.new.label
+    lines = [f"{r.id}  {r.status}"]
+    if r.changes is not None:
+        lines.append(f"What changed: {r.changes.summary}")
+    if r.similarity is not None:
+        lines.append(f"Similarity: {r.similarity:.3f} (cosine)")
+    lines.append("")
+    lines += _rec(report, old, r.old)
+    lines += _rec(report, new, r.new)
+    if r.candidate is not None:
+        other = new if r.old is not None else old
+        lines += ["", *_rec(report, f"Best candidate in {other}", r.candidate)]
+    return lines
+
+
+def _link(report: Report, a: AlignmentLink) -> list[str]:
+    def chapters(ids: tuple[str, ...]) -> str:
+        return "; ".join(f"{c} {report.title_of(c)}" for c in ids) or "—"
+
+    state = a.status + (" (uncertain)" if a.uncertain else "")
+    lines = [
+        f"{a.id}  {state}  (score {a.score:.2f})",
+        f"{report.old.label}: {chapters(a.old)}",
+        f"{report.new.label}: {chapters(a.new)}",
+        f"Topics: {', '.join(a.topics) or '—'}",
+        "",
+        "Why:",
+        *(f"  {reason}" for reason in a.reasons),
+    ]
+    if a.judgements:
+        lines += ["", f"Judgements that go with this chapter ({len(a.judgements)}):"]
+        lines += [f"  {_place(report, q)}: {q.text}" for q in a.judgements]
     return lines

@@ -1,0 +1,945 @@
+"""The one view of a report that every renderer draws.
+
+Takes a `Report` and the reader's `ViewSettings` (rows per table, one section, a `--change`
+filter, how long a quote may be in a table cell) and returns a `View`: the title, the
+editions, a headline (what changed, in one screen), then each section with its legend, its
+tables and, for the rows shown, a card per item with the quotes whole. Everything a reader
+sees is decided here — which rows, in which order, with which labels and words for the
+numbers — so the terminal, markdown and HTML renderers only draw it, and cannot disagree.
+
+Text from the editions travels as `Span`s: plain text plus a style name ("strong", "dim",
+"code", "deleted", "inserted", "status"), never as markup to be parsed back; each renderer
+escapes it for its own output kind.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from outlook_diff.errors import OutlookDiffError
+from outlook_diff.model import Recommendation
+from outlook_diff.report import (
+    FORECAST_ORDER,
+    JUDGEMENT_ORDER,
+    RECOMMENDATION_ORDER,
+    STANCE_CHANGES,
+    AlignmentLink,
+    EditionSummary,
+    Forecast,
+    Judgement,
+    Quote,
+    RecommendationFate,
+    Report,
+    Theme,
+    ThemeChanges,
+    confidence_words,
+    numbered,
+)
+
+# The sections, in the order they are shown; `--only` takes one of these names.
+SECTIONS: tuple[str, ...] = ("alignment", "judgements", "forecasts", "themes", "recommendations")
+
+# The words `--change` takes, per section (a word may name a kind in several sections:
+# `dropped` keeps dropped chapters, judgements, themes and recommendations).
+CHANGE_WORDS: dict[str, tuple[str, ...]] = {
+    "alignment": ("continued", "merged", "split", "dropped", "new"),
+    "judgements": JUDGEMENT_ORDER,
+    "forecasts": FORECAST_ORDER,
+    "themes": ("new", "rising", "dropped", "fading"),
+    "recommendations": RECOMMENDATION_ORDER,
+}
+ALL_CHANGE_WORDS: tuple[str, ...] = tuple(
+    dict.fromkeys(w for words in CHANGE_WORDS.values() for w in words)
+)
+
+DEFAULT_LIMIT = 15
+DEFAULT_QUOTE_CHARS = 80
+HEADLINE_CHANGES = 5  # changes of judgement quoted in the headline
+HEADLINE_THEMES = 6  # new and dropped themes named in the headline
+HEADLINE_QUOTE_CHARS = 44
+NONE = "—"
+
+Style = Literal["", "strong", "dim", "code", "deleted", "inserted", "status", "term"]
+
+
+@dataclass(frozen=True)
+class ViewSettings:
+    """How a report is shown (never what is compared): the same for every format."""
+
+    limit: int | None = DEFAULT_LIMIT  # rows per table; None for all
+    only: str | None = None  # one of SECTIONS; None for all
+    changes: tuple[str, ...] = ()  # --change words; () for every kind
+    quote_chars: int = DEFAULT_QUOTE_CHARS  # quotes in table cells are cut to this (0: whole)
+
+    def checked(self) -> ViewSettings:
+        """The settings, or an `OutlookDiffError` naming the option that is wrong."""
+        if self.only is not None and self.only not in SECTIONS:
+            raise OutlookDiffError(
+                f"unknown --only {self.only!r}; choose one of {', '.join(SECTIONS)}"
+            )
+        if self.limit is not None and self.limit < 0:
+            raise OutlookDiffError(f"--limit must be 0 (all rows) or more, not {self.limit}")
+        unknown = [w for w in self.changes if w not in ALL_CHANGE_WORDS]
+        if unknown:
+            raise OutlookDiffError(
+                f"unknown --change {', '.join(map(repr, unknown))}; choose from "
+                + ", ".join(ALL_CHANGE_WORDS)
+            )
+        return replace(self, limit=self.limit or None)
+
+
+def parse_changes(values: Sequence[str]) -> tuple[str, ...]:
+    """`--change reversed,realized --change dropped` → ("reversed", "realized", "dropped")."""
+    words = [
+        w.strip().lower().replace("-", "_").replace(" ", "_") for v in values for w in v.split(",")
+    ]
+    return tuple(dict.fromkeys(w for w in words if w))
+
+
+# --- the filter (applied to the report itself, so JSON honours it too) ----------------------
+
+
+def filter_report(report: Report, changes: Sequence[str]) -> Report:
+    """The report keeping only the items whose kind is one of `changes` (all when empty).
+
+    Ids stay those of the full report, so `J7` is the same judgement in a filtered view.
+    """
+    report = numbered(report)
+    if not changes:
+        return report
+    keep = set(changes)
+    themes = report.themes
+    return replace(
+        report,
+        alignment=tuple(a for a in report.alignment if a.status in keep),
+        judgements=tuple(j for j in report.judgements if j.change in keep),
+        forecasts=tuple(f for f in report.forecasts if f.outcome in keep),
+        themes=ThemeChanges(
+            new=themes.new if "new" in keep else (),
+            dropped=themes.dropped if "dropped" in keep else (),
+            rising=themes.rising if "rising" in keep else (),
+            fading=themes.fading if "fading" in keep else (),
+        ),
+        recommendations=tuple(r for r in report.recommendations if r.status in keep),
+        changes=tuple(changes),
+    )
+
+
+# --- the view -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Span:
+    text: str
+    style: Style = ""
+    kind: str = ""  # for "status": the status word (reversed, dropped…), which picks a colour
+
+
+Cell = tuple[Span, ...]
+Role = Literal["id", "status", "quote", "place", "number", "text", "term"]
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    role: Role
+    ratio: int | None = None  # share of the free width (terminal); None: as narrow as it fits
+
+
+@dataclass(frozen=True)
+class Side:
+    """One whole quote of a card, and where it stands."""
+
+    edition: str  # label, e.g. "2025"
+    place: str  # chapter id and title, ◆ section
+    text: Cell
+    note: str = ""  # e.g. the stance read from it, or a candidate's pairing
+
+
+@dataclass(frozen=True)
+class Card:
+    """One item in full: the quotes side by side, the reason, the alternatives."""
+
+    id: str  # J3, R2, F4: also the anchor (lower case) in markdown and HTML
+    status: str
+    title: str
+    sides: tuple[Side, ...]  # old then new (one of them may be missing)
+    notes: tuple[str, ...]  # reason, what changed, pairing
+    redline: Cell = ()  # an inline character redline, when the two texts are mostly alike
+    others: tuple[Side, ...] = ()  # alternatives or the best candidate
+    others_title: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    ids: tuple[str, ...] = ()  # the item id of each row (a link to its card), "" for none
+    caption: str = ""
+    cards: tuple[Card, ...] = ()
+    empty: str = ""  # said instead of the table when it has no rows
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str  # one of SECTIONS; the anchor in markdown and HTML
+    title: str
+    legend: str  # one line: what the words of this section mean
+    tables: tuple[Table, ...]
+
+
+@dataclass(frozen=True)
+class Fact:
+    label: str
+    value: Cell
+
+
+@dataclass(frozen=True)
+class Headline:
+    verdict: str  # one sentence: what changed, or that nothing did
+    facts: tuple[Fact, ...]
+    changes: Table  # the most important changes of judgement, with short quotes
+
+
+@dataclass(frozen=True)
+class View:
+    title: str
+    intro: str
+    editions: Table
+    selection: str  # the --chapter / --change choices and what they selected, "" for none
+    headline: Headline
+    sections: tuple[Section, ...]
+    old_label: str
+    new_label: str
+
+
+def build_view(report: Report, settings: ViewSettings = ViewSettings()) -> View:
+    """The view of `report` (already filtered by `filter_report`) under `settings`."""
+    settings = settings.checked()
+    report = numbered(report)
+    builder = _Builder(report, settings)
+    names = [n for n in SECTIONS if settings.only in (None, n)]
+    return View(
+        title=f"outlook-diff: {report_title(report)}",
+        intro=(
+            f"What changed between {report.old.title or report.old.label} and "
+            f"{report.new.title or report.new.label}: chapters, judgements, forecasts, themes "
+            "and recommendations, each with the quoted evidence and where it stands."
+        ),
+        editions=builder.editions(),
+        selection=builder.selection(),
+        headline=builder.headline(),
+        sections=tuple(getattr(builder, name)() for name in names),
+        old_label=report.old.label,
+        new_label=report.new.label,
+    )
+
+
+def report_title(report: Report) -> str:
+    """`戦略アウトルック 2025 → 2026` when the titles differ only by the label, else both titles."""
+    old_title, new_title = report.old.title, report.new.title
+    old_label, new_label = report.old.label, report.new.label
+    stem = old_title[: -len(old_label)] if old_label and old_title.endswith(old_label) else None
+    if stem is not None and new_title == stem + new_label:
+        return f"{old_title} → {new_label}"
+    return f"{old_title or old_label} → {new_title or new_label}"
+
+
+# --- text helpers -----------------------------------------------------------------------------
+
+
+def one_line(text: str) -> str:
+    return re.sub(r"\s*\n\s*", " ", text).strip()
+
+
+def cut(text: str, limit: int) -> str:
+    """One line of at most `limit` characters: newlines become spaces, the rest becomes "…"."""
+    flat = one_line(text)
+    if limit > 0 and len(flat) > limit:
+        return flat[: max(limit - 1, 1)].rstrip() + "…"
+    return flat
+
+
+def cut_around(text: str, term: str, limit: int) -> str:
+    """Like `cut`, but keeps `term` in view: a theme's context is useless without its term."""
+    flat = one_line(text)
+    at = flat.find(term)
+    if limit <= 0 or len(flat) <= limit or at < 0 or at + len(term) <= limit - 1:
+        return cut(flat, limit)
+    start = max(0, min(at - limit // 3, len(flat) - limit + 2))
+    return "…" + cut(flat[start:], limit - 1)
+
+
+def plain(text: str) -> Cell:
+    return (Span(text),)
+
+
+def status(word: str, shown: str | None = None) -> Cell:
+    return (Span(shown if shown is not None else word.replace("_", " "), "status", word),)
+
+
+def counts_text(counts: dict[str, int]) -> str:
+    shown = [f"{name.replace('_', ' ')} {count}" for name, count in counts.items() if count]
+    return ", ".join(shown) if shown else "none"
+
+
+def pairing_words(score: float | None) -> str:
+    return NONE if score is None else confidence_words(score)
+
+
+# Tokens for the side-by-side highlight: runs of one script, so a diff marks words, not
+# scattered kana (kanji runs, katakana runs with ・ and ー, hiragana runs, Latin words, numbers).
+_TOKEN = re.compile(
+    r"[\u4e00-\u9fff\u3400-\u4dbf々〆ヵヶ]+|[\u30a0-\u30ff\uff66-\uff9f・ー]+|[\u3040-\u309f]+"
+    r"|[A-Za-z\uff21-\uff3a\uff41-\uff5a]+|[0-9\uff10-\uff19.,．，%％]+|\s+|."
+)
+# Below this share of shared tokens the two texts are rewritten, not edited: marking every
+# token would mark everything, so only the key terms added and removed are marked.
+_TOKEN_DIFF_MIN = 0.3
+# At or above this character similarity an inline redline is worth reading.
+_REDLINE_MIN = 0.6
+
+
+def _edits(old: Sequence[str], new: Sequence[str]) -> list[tuple[bool, int, int, int, int]]:
+    """Runs of (is_edit, old_start, old_end, new_start, new_end); an equal run of one or two
+    items between two edits is folded into them, so the changes read as phrases replaced."""
+    from rapidfuzz.distance import Indel
+
+    runs: list[tuple[bool, int, int, int, int]] = []
+    ops = Indel.opcodes(old, new)
+    for i, op in enumerate(ops):
+        bridge = op.tag == "equal" and op.src_end - op.src_start < 3 and 0 < i < len(ops) - 1
+        edit = op.tag != "equal" or bridge
+        if runs and runs[-1][0] and edit:
+            runs[-1] = (True, runs[-1][1], op.src_end, runs[-1][3], op.dest_end)
+        else:
+            runs.append((edit, op.src_start, op.src_end, op.dest_start, op.dest_end))
+    return runs
+
+
+def redline(old: str, new: str) -> Cell:
+    """The inline character redline of two texts, as kept / deleted / inserted spans."""
+    out: list[Span] = []
+    for edit, a0, a1, b0, b1 in _edits(old, new):
+        if not edit:
+            out.append(Span(old[a0:a1]))
+            continue
+        if a1 > a0:
+            out.append(Span(old[a0:a1], "deleted"))
+        if b1 > b0:
+            out.append(Span(new[b0:b1], "inserted"))
+    return tuple(out)
+
+
+def side_by_side(
+    old: str, new: str, removed: Sequence[str], added: Sequence[str]
+) -> tuple[Cell, Cell]:
+    """The two texts with what changed marked: changed tokens when the texts share enough,
+    else the key terms one has and the other lacks."""
+    from rapidfuzz.distance import Indel
+
+    a, b = _TOKEN.findall(old), _TOKEN.findall(new)
+    if Indel.normalized_similarity(a, b) >= _TOKEN_DIFF_MIN:
+        left: list[Span] = []
+        right: list[Span] = []
+        for edit, a0, a1, b0, b1 in _edits(a, b):
+            left.append(Span("".join(a[a0:a1]), "deleted" if edit else ""))
+            right.append(Span("".join(b[b0:b1]), "inserted" if edit else ""))
+        return _merged(left), _merged(right)
+    return _marked(old, removed, "deleted"), _marked(new, added, "inserted")
+
+
+def _marked(text: str, terms: Sequence[str], style: Style) -> Cell:
+    found = [t for t in terms if t and t in text]
+    if not found:
+        return plain(text)
+    pattern = re.compile("|".join(re.escape(t) for t in sorted(found, key=len, reverse=True)))
+    out: list[Span] = []
+    at = 0
+    for match in pattern.finditer(text):
+        out.append(Span(text[at : match.start()]))
+        out.append(Span(match.group(), style))
+        at = match.end()
+    out.append(Span(text[at:]))
+    return _merged(out)
+
+
+def _merged(spans: Sequence[Span]) -> Cell:
+    out: list[Span] = []
+    for span in spans:
+        if not span.text:
+            continue
+        if out and out[-1].style == span.style and out[-1].kind == span.kind:
+            out[-1] = Span(out[-1].text + span.text, span.style, span.kind)
+        else:
+            out.append(span)
+    return tuple(out)
+
+
+# --- sections -------------------------------------------------------------------------------
+
+_LEGENDS = {
+    "alignment": (
+        "continued: a chapter carries on in one chapter; merged / split: several became one, "
+        "or one several; dropped: no successor; new: no predecessor; (uncertain): the evidence "
+        "does not settle the link, the reasons give the margin."
+    ),
+    "judgements": (
+        "reversed: the assessment now points the other way; realized / unrealized: {old} "
+        "forecast it, {new} reports it happened / did not; strengthened / weakened: the same "
+        "assessment, more / less certain; new / dropped: no counterpart. Pairing: how sure "
+        "the two quotes speak of one thing (strong, likely, weak)."
+    ),
+    "forecasts": (
+        "Every forecast of {old}: realized / unrealized ({new} reports it happened / did not), "
+        "open (still a judgement about what is to come), not mentioned."
+    ),
+    "themes": (
+        "Key terms: new (absent in {old}), rising, dropped (absent in {new}), fading; ranked by "
+        "keyness (log-likelihood) and shown as uses and uses per 10,000 words."
+    ),
+    "recommendations": (
+        "The 提言 of each chapter: kept, modified (reworded; the changed words marked), moved "
+        "(now in a chapter not aligned with its old one), dropped or new (with the best "
+        "candidate on the other side, to judge by)."
+    ),
+}
+
+_TITLES = {
+    "alignment": "Chapter alignment",
+    "judgements": "Changed judgements",
+    "forecasts": "Forecast scorecard",
+    "themes": "Themes",
+    "recommendations": "Recommendations",
+}
+
+
+class _Builder:
+    def __init__(self, report: Report, settings: ViewSettings) -> None:
+        self.report = report
+        self.settings = settings
+        self.old = report.old.label
+        self.new = report.new.label
+
+    # -- small parts --
+
+    def _limited(self, items: Sequence[object]) -> tuple[int, str]:
+        limit = self.settings.limit
+        if limit is None or len(items) <= limit:
+            return len(items), ""
+        return limit, f"showing {limit} of {len(items)}; --limit 0 shows all"
+
+    def _quote(self, quote: Quote | None) -> Cell:
+        """A quote cut for a cell, under the place it stands (chapter id, ◆ section)."""
+        if quote is None:
+            return (Span(NONE, "dim"),)
+        where = [Span(quote.chapter, "code")]
+        if quote.section:
+            where.append(Span(f" ◆{cut(quote.section, 24)}", "dim"))
+        return (*where, Span("\n"), *plain(cut(quote.text, self.settings.quote_chars)))
+
+    def _chapters(self, ids: Sequence[str]) -> Cell:
+        if not ids:
+            return (Span(NONE, "dim"),)
+        cell: list[Span] = []
+        for i, chapter_id in enumerate(ids):
+            if i:
+                cell.append(Span("\n"))
+            cell.append(Span(chapter_id, "code"))
+            title = self.report.title_of(chapter_id)
+            if title != chapter_id:
+                cell.append(Span(f" {title}"))
+        return tuple(cell)
+
+    def place(self, chapter: str, section: str | None) -> str:
+        title = self.report.title_of(chapter)
+        where = chapter if title == chapter else f"{chapter} {title}"
+        return f"{where}, ◆{section}" if section else f"{where} (opening text)"
+
+    def _side(self, label: str, quote: Quote, note: str = "") -> Side:
+        return Side(label, self.place(quote.chapter, quote.section), plain(quote.text), note)
+
+    def _rec_side(self, label: str, rec: Recommendation, text: Cell | None = None) -> Side:
+        place = f"{self.place(rec.chapter, None).removesuffix(' (opening text)')}, 提言 {rec.index}"
+        return Side(label, place, text if text is not None else plain(rec.text))
+
+    def _rec_cell(self, rec: Recommendation | None, text: Cell | None = None) -> Cell:
+        if rec is None:
+            return (Span(NONE, "dim"),)
+        head = (Span(f"{rec.chapter} 提言 {rec.index}", "code"), Span("\n"))
+        if text is None:
+            return (*head, *plain(cut(rec.text, self.settings.quote_chars)))
+        return (*head, *_cut_spans(text, self.settings.quote_chars))
+
+    # -- header --
+
+    def editions(self) -> Table:
+        old, new = self.report.old, self.report.new
+
+        def chapters(e: EditionSummary) -> str:
+            n, front = e.chapters, e.front_matter
+            return f"{n} (+{front} front matter)" if front else str(n)
+
+        rows = (
+            (plain("Title"), plain(old.title), plain(new.title)),
+            (plain("Subtitle"), plain(old.subtitle), plain(new.subtitle)),
+            (plain("Chapters"), plain(chapters(old)), plain(chapters(new))),
+            (
+                plain("Recommendations"),
+                plain(str(old.recommendations)),
+                plain(str(new.recommendations)),
+            ),
+        )
+        columns = (Column("", "text"), Column(self.old, "text", 1), Column(self.new, "text", 1))
+        return Table("Editions", columns, rows)
+
+    def selection(self) -> str:
+        parts = []
+        if self.report.filters:
+            chosen = ", ".join(self.report.filters)
+            ids = sorted({c for a in self.report.alignment for c in (*a.old, *a.new)})
+            parts.append(f"--chapter {chosen}: {', '.join(ids) if ids else 'no chapter'}")
+        if self.report.changes:
+            parts.append(f"--change {','.join(self.report.changes)}")
+        return "; ".join(parts)
+
+    def headline(self) -> Headline:
+        report = self.report
+        summary = report.summary
+        facts: list[Fact] = []
+        alignment = summary["alignment"]
+        facts.append(Fact("Chapters", plain(counts_text(alignment))))
+        changed = {k: v for k, v in summary["judgements"].items() if k != "reaffirmed"}
+        reaffirmed = summary["judgements"].get("reaffirmed", 0)
+        facts.append(
+            Fact(
+                "Judgements",
+                plain(counts_text(changed) + (f"; reaffirmed {reaffirmed}" if reaffirmed else "")),
+            )
+        )
+        if report.forecasts:
+            facts.append(Fact(f"Forecasts of {self.old}", plain(counts_text(summary["forecasts"]))))
+        for label, themes in (
+            ("New themes", report.themes.new),
+            ("Dropped themes", report.themes.dropped),
+        ):
+            if themes:
+                terms = ", ".join(t.term for t in themes[:HEADLINE_THEMES])
+                more = (
+                    f" (+{len(themes) - HEADLINE_THEMES} more)"
+                    if len(themes) > HEADLINE_THEMES
+                    else ""
+                )
+                facts.append(Fact(label, (Span(terms, "term"), Span(more))))
+        if report.recommendations:
+            facts.append(Fact("Recommendations", plain(counts_text(summary["recommendations"]))))
+        top = [j for j in report.judgements if j.change in STANCE_CHANGES][:HEADLINE_CHANGES]
+        rows = tuple(
+            (
+                plain(j.id),
+                status(j.change),
+                plain(cut(j.old.text, HEADLINE_QUOTE_CHARS) if j.old else NONE),
+                plain(cut(j.new.text, HEADLINE_QUOTE_CHARS) if j.new else NONE),
+                plain(pairing_words(j.score)),
+            )
+            for j in top
+        )
+        changes = Table(
+            "The most important changes of judgement",
+            (
+                Column("#", "id"),
+                Column("Change", "status"),
+                Column(self.old, "quote", 1),
+                Column(self.new, "quote", 1),
+                Column("Pairing", "text"),
+            ),
+            rows,
+            ids=tuple(j.id for j in top),
+            empty="No change of stance among the judgements."
+            if "judgements" not in self._filtered_out()
+            else "",
+        )
+        if report.has_changes:
+            links = summary["alignment"]
+            chapters = ", ".join(f"{n} {w}" for w, n in links.items() if n)
+            stance = sum(1 for j in report.judgements if j.change in STANCE_CHANGES)
+            recs = sum(1 for r in report.recommendations if r.status != "kept")
+            verdict = (
+                f"From {self.old} to {self.new}: chapters {chapters or 'none'}; "
+                f"{stance} judgements changed stance; "
+                f"{recs} of {len(report.recommendations)} recommendations not kept as they were."
+            )
+        else:
+            verdict = (
+                f"No changes: {self.old} and {self.new} report the same chapters, judgements, "
+                "themes and recommendations."
+            )
+        return Headline(verdict, tuple(facts), changes)
+
+    def _filtered_out(self) -> set[str]:
+        """Sections the --change filter leaves empty by choice (their emptiness says nothing)."""
+        if not self.report.changes:
+            return set()
+        keep = set(self.report.changes)
+        return {name for name, words in CHANGE_WORDS.items() if not keep.intersection(words)}
+
+    def _empty(self, key: str, message: str) -> str:
+        if key in self._filtered_out():
+            chosen = ",".join(self.report.changes)
+            return f"Nothing here: --change {chosen} selects none of this section."
+        return message
+
+    def _section(self, key: str, tables: Sequence[Table]) -> Section:
+        legend = _LEGENDS[key].format(old=self.old, new=self.new)
+        return Section(key, _TITLES[key], legend, tuple(tables))
+
+    # -- sections --
+
+    def alignment(self) -> Section:
+        links = self.report.alignment
+        n, caption = self._limited(links)
+        rows = tuple(
+            (
+                plain(link.id),
+                self._chapters(link.old),
+                self._chapters(link.new),
+                status(link.status, link.status + (" (uncertain)" if link.uncertain else "")),
+                plain("\n".join((*link.reasons, *_carried(link)))),
+            )
+            for link in links[:n]
+        )
+        table = Table(
+            "Chapter alignment",
+            (
+                Column("#", "id"),
+                Column(f"{self.old} chapters", "place", 2),
+                Column(f"{self.new} chapters", "place", 2),
+                Column("Status", "status"),
+                Column("Reasons", "text", 3),
+            ),
+            rows,
+            ids=tuple(link.id for link in links[:n]),
+            caption=caption,
+            empty=self._empty("alignment", "No chapter alignment: neither edition has chapters."),
+        )
+        return self._section("alignment", [table])
+
+    def judgements(self) -> Section:
+        report = self.report
+        shown_reaffirmed = "reaffirmed" in report.changes
+        listed = [j for j in report.judgements if shown_reaffirmed or j.change != "reaffirmed"]
+        reaffirmed = sum(1 for j in report.judgements if j.change == "reaffirmed")
+        n, caption = self._limited(listed)
+        if reaffirmed and not shown_reaffirmed:
+            caption = "; ".join(filter(None, [caption, f"{reaffirmed} reaffirmed not listed"]))
+        if not report.judgements:
+            empty = (
+                "No judgements: neither edition states an assessment or forecast that could "
+                "be tracked."
+            )
+        else:
+            empty = (
+                f"No changed judgements ({reaffirmed} reaffirmed)."
+                if reaffirmed
+                else "No changed judgements."
+            )
+        rows = tuple(
+            (
+                plain(j.id),
+                status(j.change),
+                self._quote(j.old),
+                self._quote(j.new),
+                plain(pairing_words(j.score)),
+                plain(j.reason),
+            )
+            for j in listed[:n]
+        )
+        table = Table(
+            "Changed judgements",
+            (
+                Column("#", "id"),
+                Column("Change", "status"),
+                Column(f"{self.old} quote", "quote", 3),
+                Column(f"{self.new} quote", "quote", 3),
+                Column("Pairing", "text"),
+                Column("Why", "text", 2),
+            ),
+            rows,
+            ids=tuple(j.id for j in listed[:n]),
+            caption=caption,
+            cards=tuple(self._judgement_card(j) for j in listed[:n]),
+            empty=self._empty("judgements", empty),
+        )
+        return self._section("judgements", [table])
+
+    def _judgement_card(self, j: Judgement) -> Card:
+        sides = []
+        for label, quote, stance in (
+            (self.old, j.old, j.old_stance),
+            (self.new, j.new, j.new_stance),
+        ):
+            if quote is not None:
+                note = (
+                    f"{stance.gloss} ({stance.cue})"
+                    if stance and stance.cue
+                    else (stance.gloss if stance else "")
+                )
+                sides.append(self._side(label, quote, note))
+        notes = [j.reason]
+        if j.score is not None:
+            notes.append(f"Pairing: {confidence_words(j.score)} ({j.score:.2f}).")
+        others = tuple(
+            self._side(self.new, a.quote, f"pairing {confidence_words(a.score)} ({a.score:.2f})")
+            for a in j.alternatives
+        )
+        return Card(
+            j.id,
+            j.change,
+            f"{j.id}: {j.change}",
+            tuple(sides),
+            tuple(notes),
+            others=others,
+            others_title=f"Other candidates in {self.new}" if others else "",
+        )
+
+    def forecasts(self) -> Section:
+        report = self.report
+        empty = self._empty("forecasts", f"No forecasts in {self.old} to score.")
+        per_chapter: dict[str, dict[str, int]] = {}
+        for f in report.forecasts:
+            tally = per_chapter.setdefault(f.old.chapter, {})
+            tally[f.outcome] = tally.get(f.outcome, 0) + 1
+        order = [c for c, _ in report.chapter_titles]
+        chapters = sorted(per_chapter, key=lambda c: order.index(c) if c in order else len(order))
+        by_chapter = Table(
+            "Forecasts per chapter",
+            (Column("Chapter", "place", 2), Column("Outcomes", "text", 3)),
+            tuple(
+                (
+                    self._chapters((c,)),
+                    plain(counts_text({k: per_chapter[c].get(k, 0) for k in FORECAST_ORDER})),
+                )
+                for c in chapters
+            ),
+            empty=empty,
+        )
+        n, caption = self._limited(report.forecasts)
+        counts = counts_text(report.summary["forecasts"]) if report.forecasts else ""
+        shown = report.forecasts[:n]
+        table = Table(
+            f"Forecast scorecard: what {self.old} foresaw, as {self.new} tells it",
+            (
+                Column("#", "id"),
+                Column("Outcome", "status"),
+                Column(f"{self.old} forecast", "quote", 3),
+                Column(f"{self.new} evidence", "quote", 3),
+                Column("Pairing", "text"),
+            ),
+            tuple(
+                (
+                    plain(f.id),
+                    status(f.outcome),
+                    self._quote(f.old),
+                    self._quote(f.evidence),
+                    plain(pairing_words(f.score)),
+                )
+                for f in shown
+            ),
+            ids=tuple(f.id for f in shown),
+            caption="; ".join(filter(None, [counts, caption])),
+            cards=tuple(self._forecast_card(f) for f in shown),
+            empty=empty,
+        )
+        return self._section("forecasts", [by_chapter, table] if report.forecasts else [table])
+
+    def _forecast_card(self, f: Forecast) -> Card:
+        sides = [self._side(f"{self.old} forecast", f.old, f.stance.gloss)]
+        if f.evidence is not None:
+            sides.append(self._side(f"{self.new} evidence", f.evidence))
+        notes = [f.reason]
+        if f.score is not None:
+            notes.append(f"Pairing: {confidence_words(f.score)} ({f.score:.2f}).")
+        if f.judgement:
+            notes.append(f"The judgement row is {f.judgement}.")
+        return Card(
+            f.id, f.outcome, f"{f.id}: {f.outcome.replace('_', ' ')}", tuple(sides), tuple(notes)
+        )
+
+    def themes(self) -> Section:
+        themes = self.report.themes
+        groups: list[tuple[str, str, tuple[Theme, ...]]] = [
+            ("new", f"New themes (absent in {self.old})", themes.new),
+            ("rising", "Rising themes", themes.rising),
+            ("dropped", f"Dropped themes (absent in {self.new})", themes.dropped),
+            ("fading", "Fading themes", themes.fading),
+        ]
+        tables = []
+        for kind, title, group in groups:
+            n, caption = self._limited(group)
+            rows = tuple(
+                (
+                    plain(t.id),
+                    (Span(t.term, "strong"),),
+                    plain(f"{t.old_count} → {t.new_count}"),
+                    plain(f"{t.old_rate:.1f} → {t.new_rate:.1f}"),
+                    plain(", ".join(t.chapters) or NONE),
+                    plain(cut_around(t.context.text, t.term, self.settings.quote_chars))
+                    if t.context
+                    else (Span(NONE, "dim"),),
+                )
+                for t in group[:n]
+            )
+            tables.append(
+                Table(
+                    title,
+                    (
+                        Column("#", "id"),
+                        Column("Term", "term"),
+                        Column(f"{self.old} → {self.new}", "number"),
+                        Column("per 10k words", "number"),
+                        Column("Chapters", "text", 2),
+                        Column("Context", "quote", 6),
+                    ),
+                    rows,
+                    ids=tuple(t.id for t in group[:n]),
+                    caption=caption,
+                    empty=self._empty("themes", f"No {kind} themes.")
+                    if kind in self.report.changes or not self.report.changes
+                    else "",
+                )
+            )
+        return self._section("themes", tables)
+
+    def recommendations(self) -> Section:
+        fates = self.report.recommendations
+        tables = []
+        for kind in RECOMMENDATION_ORDER:
+            group = [f for f in fates if f.status == kind]
+            if not group:
+                continue
+            n, caption = self._limited(group)
+            rows = []
+            for fate in group[:n]:
+                old_text, new_text = self._rec_texts(fate)
+                rows.append(
+                    (
+                        plain(fate.id),
+                        status(fate.status),
+                        self._rec_cell(fate.old, old_text),
+                        self._rec_cell(fate.new, new_text),
+                        self._fate_detail(fate),
+                    )
+                )
+            tables.append(
+                Table(
+                    f"Recommendations: {kind} ({len(group)})",
+                    (
+                        Column("#", "id"),
+                        Column("Status", "status"),
+                        Column(f"{self.old} recommendation", "quote", 3),
+                        Column(f"{self.new} recommendation", "quote", 3),
+                        Column("What changed / best candidate", "text", 3),
+                    ),
+                    tuple(rows),
+                    ids=tuple(f.id for f in group[:n]),
+                    caption=caption,
+                    cards=tuple(
+                        self._recommendation_card(f) for f in group[:n] if f.status != "kept"
+                    ),
+                )
+            )
+        if not tables:
+            message = self._empty("recommendations", "No recommendations in either edition.")
+            tables.append(Table("Recommendations", (), (), empty=message))
+        return self._section("recommendations", tables)
+
+    def _rec_texts(self, fate: RecommendationFate) -> tuple[Cell | None, Cell | None]:
+        if fate.old is None or fate.new is None or fate.old.text == fate.new.text:
+            return None, None
+        changes = fate.changes
+        removed = changes.removed if changes else ()
+        added = changes.added if changes else ()
+        return side_by_side(fate.old.text, fate.new.text, removed, added)
+
+    def _fate_detail(self, fate: RecommendationFate) -> Cell:
+        if fate.changes is not None:
+            return plain(fate.changes.summary)
+        if fate.candidate is not None:
+            best = fate.candidate
+            return (
+                Span(f"best candidate {best.chapter} 提言 {best.index}", "dim"),
+                Span("\n" + cut(best.text, self.settings.quote_chars)),
+            )
+        if fate.status == "kept":
+            return (
+                Span(
+                    "unchanged"
+                    if fate.old and fate.new and fate.old.text == fate.new.text
+                    else "reworded slightly",
+                    "dim",
+                ),
+            )
+        return (Span(NONE, "dim"),)
+
+    def _recommendation_card(self, fate: RecommendationFate) -> Card:
+        old_text, new_text = self._rec_texts(fate)
+        sides = []
+        if fate.old is not None:
+            sides.append(self._rec_side(self.old, fate.old, old_text))
+        if fate.new is not None:
+            sides.append(self._rec_side(self.new, fate.new, new_text))
+        notes = []
+        if fate.changes is not None:
+            notes.append(f"What changed: {fate.changes.summary}.")
+        if fate.similarity is not None:
+            notes.append(f"Similarity {fate.similarity:.2f} (cosine of the two texts).")
+        mostly_alike: Cell = ()
+        if fate.old is not None and fate.new is not None and fate.old.text != fate.new.text:
+            from rapidfuzz.distance import Indel
+
+            if Indel.normalized_similarity(fate.old.text, fate.new.text) >= _REDLINE_MIN:
+                mostly_alike = redline(fate.old.text, fate.new.text)
+        others: tuple[Side, ...] = ()
+        if fate.candidate is not None:
+            other = self.new if fate.old is not None else self.old
+            others = (self._rec_side(other, fate.candidate),)
+        return Card(
+            fate.id,
+            fate.status,
+            f"{fate.id}: {fate.status}",
+            tuple(sides),
+            tuple(notes),
+            redline=mostly_alike,
+            others=others,
+            others_title="Best candidate, for the reader to judge" if others else "",
+        )
+
+
+def _carried(link: AlignmentLink) -> tuple[str, ...]:
+    """A chapter dropped or new whole: its judgements are counted on its alignment row."""
+    if not link.judgements:
+        return ()
+    return (f"{len(link.judgements)} judgements of this chapter go with it (listed in JSON)",)
+
+
+def _cut_spans(cell: Cell, limit: int) -> Cell:
+    """Spans cut to `limit` characters in all, newlines flattened, with "…" when cut."""
+    out: list[Span] = []
+    left = limit if limit > 0 else None
+    for span in cell:
+        text = re.sub(r"\s*\n\s*", " ", span.text)
+        if left is not None:
+            if left <= 0:
+                break
+            if len(text) > left:
+                out.append(Span(text[: max(left - 1, 0)], span.style, span.kind))
+                out.append(Span("…"))
+                left = 0
+                continue
+            left -= len(text)
+        out.append(Span(text, span.style, span.kind))
+    return _merged(out)
