@@ -23,7 +23,7 @@ from typer.core import TyperGroup
 
 from outlook_diff import __version__
 from outlook_diff.errors import OutlookDiffError
-from outlook_diff.output import check_writable as _check_writable
+from outlook_diff.output import check_output as _check_output
 from outlook_diff.output import emit as _emit
 from outlook_diff.output import same_file as _same_file
 from outlook_diff.output import table_width as _width
@@ -31,7 +31,7 @@ from outlook_diff.output import use_color as _use_color
 
 if TYPE_CHECKING:
     from outlook_diff.report import Report
-from outlook_diff.replay import COMMANDS
+from outlook_diff.replay import COMMANDS, edition_path
 
 EXIT_SAME, EXIT_CHANGED, EXIT_TROUBLE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -315,7 +315,7 @@ def compare_command(
         if limit < 0:
             raise OutlookDiffError("--limit must be 0 (all rows) or more")
         if output is not None:
-            _check_writable(output)
+            _check_output(output, (edition_path(old), edition_path(new)))
         from outlook_diff.render import render
 
         if _same_file(old, new):
@@ -511,7 +511,7 @@ def chapters_command(
     messages = _Messages(quiet)
     with _guard(debug):
         if output is not None:
-            _check_writable(output)
+            _check_output(output, (edition_path(edition),))
         from outlook_diff.render.structure import render_chapters
 
         parsed = _load(edition, label, encoding, password, max_size, messages)
@@ -553,7 +553,7 @@ def align_command(
     messages = _Messages(quiet)
     with _guard(debug):
         if output is not None:
-            _check_writable(output)
+            _check_output(output, (edition_path(old), edition_path(new)))
         from outlook_diff.backends import EmbedChoice
         from outlook_diff.compare import align_editions
         from outlook_diff.render.structure import render_alignment
@@ -614,7 +614,7 @@ def show_command(
     messages = _Messages(quiet)
     with _guard(debug):
         if output is not None:
-            _check_writable(output)
+            _check_output(output, (edition_path(old), edition_path(new)))
         from outlook_diff.render.item import render_item
 
         report = _compared(

@@ -212,7 +212,8 @@ def replay(args: list[str]) -> int | None:
 
 
 def _answer(request: Request) -> int | None:
-    from outlook_diff.output import check_writable, emit, same_file, table_width, use_color
+    from outlook_diff.errors import OutlookDiffError
+    from outlook_diff.output import check_output, emit, same_file, table_width, use_color
     from outlook_diff.warm import load_report
 
     for spec in (request.old, request.new):
@@ -220,7 +221,8 @@ def _answer(request: Request) -> int | None:
         if not path.is_file() or path.stat().st_size > request.max_size * 1024 * 1024:
             return None  # the full command reports what is wrong
     if request.output is not None:
-        check_writable(request.output)  # an error here: the full command says it
+        # An error here: the full command says it, before any work.
+        check_output(request.output, (edition_path(request.old), edition_path(request.new)))
     key = request_key(request)
     if key is None:
         return None
@@ -251,5 +253,11 @@ def _answer(request: Request) -> int | None:
         sys.stderr.write(
             f"outlook-diff: {request.old} and {request.new} are identical: nothing changed\n"
         )
-    emit(text, request.output)
+    try:
+        emit(text, request.output)
+    except OutlookDiffError as error:
+        # A full disk or a closed pipe: said here, as the full command would say it after
+        # computing the same report again.
+        sys.stderr.write(f"outlook-diff: error: {error}\n")
+        return 2
     return 1 if report.has_changes else 0
