@@ -3,7 +3,7 @@
 `outlook-diff OLD NEW` compares two editions (the `compare` command is the default);
 `chapters`, `align` and `editions` show the parsed structure, the alignment and the shipped
 editions. Results go to stdout (or `-o FILE`, written atomically), messages to stderr.
-Exit codes: 0 no change, 1 changes found, 2 trouble, 130 interrupted.
+Exit codes: 0 no change, 1 changes found, 2 trouble, 130 interrupted (143 on SIGTERM).
 
 Only typer and the standard library are imported at start-up, so `--help` answers at once.
 """
@@ -22,7 +22,7 @@ import typer
 from typer.core import TyperGroup
 
 from outlook_diff import __version__
-from outlook_diff.errors import OutlookDiffError
+from outlook_diff.errors import OutlookDiffError, interrupted_exit_code
 from outlook_diff.output import check_output as _check_output
 from outlook_diff.output import emit as _emit
 from outlook_diff.output import same_file as _same_file
@@ -221,14 +221,14 @@ def _fail(message: str, code: int = EXIT_TROUBLE) -> NoReturn:
 
 @contextmanager
 def _guard(debug: bool) -> Iterator[None]:
-    """Map every failure to one stderr line and an exit code; Ctrl-C to 130."""
+    """Map every failure to one stderr line and an exit code; Ctrl-C to 130, SIGTERM to 143."""
     try:
         yield
     except typer.Exit:
         raise
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         typer.echo("outlook-diff: interrupted: no output written", err=True)
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+        raise typer.Exit(interrupted_exit_code(interrupt)) from None
     except OutlookDiffError as error:
         if debug:
             raise
@@ -659,6 +659,6 @@ def main() -> None:
 def _run(entry: Callable[..., Any]) -> None:
     try:
         entry()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         typer.echo("outlook-diff: interrupted: no output written", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(interrupted_exit_code(interrupt))

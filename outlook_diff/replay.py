@@ -203,9 +203,11 @@ def replay(args: list[str]) -> int | None:
         if request is None:
             return None
         return _answer(request)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
+        from outlook_diff.errors import interrupted_exit_code
+
         sys.stderr.write("outlook-diff: interrupted: no output written\n")
-        return 130
+        return interrupted_exit_code(interrupt)
     except Exception:
         # Whatever went wrong here, the full command knows how to say it (or does not fail).
         return None

@@ -1,8 +1,8 @@
-"""Writing reports (output.py): `-o` never overwrites an input, writes a device or a FIFO
-through instead of renaming a file over it, names the file on a failed write, and follows the
-umask.
+"""Writing reports (output.py, and the signal handling of entrypoint.py): `-o` never overwrites
+an input, writes a device or a FIFO through instead of renaming a file over it, names the file
+on a failed write, and follows the umask; SIGTERM is handled like Ctrl-C.
 
-A full disk is tried on a real process; the rest in-process or with CliRunner.
+Signals and a full disk are tried on real processes; the rest in-process or with CliRunner.
 """
 
 from __future__ import annotations
@@ -11,10 +11,12 @@ import errno
 import hashlib
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -387,3 +389,73 @@ def test_a_symlink_output_is_replaced_not_followed(tmp_path: Path) -> None:
     assert elsewhere.read_text(encoding="utf-8") == "precious\n"
     assert not (tmp_path / "report.md").is_symlink()
     assert (tmp_path / "report.md").read_text(encoding="utf-8") == "a report\n"
+
+
+# -- signals ---------------------------------------------------------------------------------
+
+
+def _interrupted(tmp_path: Path, signum: int) -> tuple[int, str, list[str]]:
+    """Start a full comparison into out.md, send `signum` after 2 s: code, stderr, files left."""
+    work = tmp_path / "work"
+    work.mkdir()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "OUTLOOK_DIFF_CACHE_DIR": str(tmp_path / "cache"),
+    }
+    command = [sys.executable, "-m", "outlook_diff", "2025", "2026", "--no-cache"]
+    process = subprocess.Popen(
+        [*command, "-o", "out.md", "--format", "markdown"],
+        cwd=work,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # A shell may start children with SIGINT ignored; a user's terminal does not.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    time.sleep(2)  # into the reading or the embedding, far from the end
+    assert process.poll() is None, "the comparison ended before the signal"
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=120)
+    return process.returncode, stderr, sorted(p.name for p in work.iterdir())
+
+
+@pytest.mark.slow
+def test_sigterm_is_one_message_exit_143_and_no_file(tmp_path: Path) -> None:
+    code, stderr, left = _interrupted(tmp_path, signal.SIGTERM)
+    assert code == 143
+    assert stderr.splitlines() == ["outlook-diff: interrupted: no output written"]
+    assert left == []
+
+
+@pytest.mark.slow
+def test_ctrl_c_is_one_message_exit_130_and_no_file(tmp_path: Path) -> None:
+    code, stderr, left = _interrupted(tmp_path, signal.SIGINT)
+    assert code == 130
+    assert stderr.splitlines() == ["outlook-diff: interrupted: no output written"]
+    assert left == []
+
+
+def test_sigterm_while_the_report_is_written_leaves_no_temporary_file(tmp_path: Path) -> None:
+    """The handler's exception raised inside the write: the temporary file is removed."""
+    from outlook_diff.entrypoint import _terminate
+    from outlook_diff.errors import Terminated
+
+    target = tmp_path / "report.md"
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    real_fsync = os.fsync
+
+    def killed_during_fsync(descriptor: int) -> None:
+        real_fsync(descriptor)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(1)  # the handler runs here
+
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(os, "fsync", killed_during_fsync)
+            with pytest.raises(Terminated):
+                output.emit("a report\n", target)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert list(tmp_path.iterdir()) == []
