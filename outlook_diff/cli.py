@@ -3,7 +3,7 @@
 `outlook-diff OLD NEW` compares two editions (the `compare` command is the default);
 `chapters`, `align` and `editions` show the parsed structure, the alignment and the shipped
 editions. Results go to stdout (or `-o FILE`, written atomically), messages to stderr.
-Exit codes: 0 no change, 1 changes found, 2 trouble, 130 interrupted.
+Exit codes: 0 no change, 1 changes found, 2 trouble, 130 interrupted (143 on SIGTERM).
 
 Only typer and the standard library are imported at start-up, so `--help` answers at once.
 """
@@ -22,8 +22,8 @@ import typer
 from typer.core import TyperGroup
 
 from outlook_diff import __version__
-from outlook_diff.errors import OutlookDiffError
-from outlook_diff.output import check_writable as _check_writable
+from outlook_diff.errors import OutlookDiffError, interrupted_exit_code
+from outlook_diff.output import check_output as _check_output
 from outlook_diff.output import emit as _emit
 from outlook_diff.output import same_file as _same_file
 from outlook_diff.output import table_width as _width
@@ -31,7 +31,7 @@ from outlook_diff.output import use_color as _use_color
 
 if TYPE_CHECKING:
     from outlook_diff.report import Report
-from outlook_diff.replay import COMMANDS
+from outlook_diff.replay import COMMANDS, edition_path
 
 EXIT_SAME, EXIT_CHANGED, EXIT_TROUBLE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -215,14 +215,14 @@ def _fail(message: str, code: int = EXIT_TROUBLE) -> NoReturn:
 
 @contextmanager
 def _guard(debug: bool) -> Iterator[None]:
-    """Map every failure to one stderr line and an exit code; Ctrl-C to 130."""
+    """Map every failure to one stderr line and an exit code; Ctrl-C to 130, SIGTERM to 143."""
     try:
         yield
     except typer.Exit:
         raise
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         typer.echo("outlook-diff: interrupted: no output written", err=True)
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+        raise typer.Exit(interrupted_exit_code(interrupt)) from None
     except OutlookDiffError as error:
         if debug:
             raise
@@ -378,7 +378,7 @@ def compare_command(
             width=_width(check_width(width), output), color=_use_color(no_color, output)
         )
         if output is not None:
-            _check_writable(output)
+            _check_output(output, (edition_path(old), edition_path(new)))
         if _same_file(old, new):
             messages.note(f"{old} and {new} are identical: nothing changed")
         report = _compared(
@@ -564,7 +564,7 @@ def chapters_command(
     with _guard(debug):
         screen_width = _width(check_width(width), output)
         if output is not None:
-            _check_writable(output)
+            _check_output(output, (edition_path(edition),))
         from outlook_diff.render.structure import render_chapters
 
         request = Compared(
@@ -607,7 +607,7 @@ def align_command(
     with _guard(debug):
         screen_width = _width(check_width(width), output)
         if output is not None:
-            _check_writable(output)
+            _check_output(output, (edition_path(old), edition_path(new)))
         from outlook_diff.backends import EmbedChoice
         from outlook_diff.compare import Options, align_editions
         from outlook_diff.render.structure import render_alignment
@@ -686,7 +686,7 @@ def show_command(
     messages = _Messages(quiet)
     with _guard(debug):
         if output is not None:
-            _check_writable(output)
+            _check_output(output, (edition_path(old), edition_path(new)))
         from outlook_diff.render.item import render_item
 
         report = _compared(
@@ -732,6 +732,6 @@ def main() -> None:
 def _run(entry: Callable[..., Any]) -> None:
     try:
         entry()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         typer.echo("outlook-diff: interrupted: no output written", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(interrupted_exit_code(interrupt))

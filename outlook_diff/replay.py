@@ -219,16 +219,19 @@ def replay(args: list[str]) -> int | None:
         if request is None:
             return None
         return _answer(request)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
+        from outlook_diff.errors import interrupted_exit_code
+
         sys.stderr.write("outlook-diff: interrupted: no output written\n")
-        return 130
+        return interrupted_exit_code(interrupt)
     except Exception:
         # Whatever went wrong here, the full command knows how to say it (or does not fail).
         return None
 
 
 def _answer(request: Request) -> int | None:
-    from outlook_diff.output import check_writable, emit, same_file, table_width, use_color
+    from outlook_diff.errors import OutlookDiffError
+    from outlook_diff.output import check_output, emit, same_file, table_width, use_color
     from outlook_diff.warm import load_report
 
     for spec in (request.old, request.new):
@@ -236,7 +239,8 @@ def _answer(request: Request) -> int | None:
         if not path.is_file() or path.stat().st_size > request.max_size * 1024 * 1024:
             return None  # the full command reports what is wrong
     if request.output is not None:
-        check_writable(request.output)  # an error here: the full command says it
+        # An error here: the full command says it, before any work.
+        check_output(request.output, (edition_path(request.old), edition_path(request.new)))
     key = request_key(request)
     if key is None:
         return None
@@ -273,5 +277,11 @@ def _answer(request: Request) -> int | None:
         sys.stderr.write(
             f"outlook-diff: {request.old} and {request.new} are identical: nothing changed\n"
         )
-    emit(text, request.output, page=request.format == "table" and not request.no_pager)
+    try:
+        emit(text, request.output, page=request.format == "table" and not request.no_pager)
+    except OutlookDiffError as error:
+        # A full disk or a closed pipe: said here, as the full command would say it after
+        # computing the same report again.
+        sys.stderr.write(f"outlook-diff: error: {error}\n")
+        return 2
     return 1 if report.has_changes and not request.exit_zero else 0
