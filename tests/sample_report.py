@@ -93,7 +93,6 @@ def _numbered(changes: ThemeChanges) -> ThemeChanges:
     )
 
 
-
 OLD = {
     "label": "2025",
     "title": "戦略アウトルック 2025",
@@ -445,5 +444,3 @@ def _empty_report() -> Report:
         themes=ThemeChanges((), (), (), ()),
         recommendations=(),
     )
-
-

@@ -41,11 +41,15 @@ def phrase_ends(text: str) -> frozenset[int]:
 
 
 def allowed(text: str, offset: int) -> bool:
-    """Whether a line may break before `text[offset]` by the kinsoku rules."""
+    """Whether a line may break before `text[offset]` by the kinsoku rules (spaces at a break
+    are dropped, so the next line starts with what follows them)."""
     no_start, no_end = _rules()
     if offset <= 0 or offset >= len(text):
         return False
-    return text[offset] not in no_start and text[offset - 1] not in no_end
+    after = offset
+    while after < len(text) and text[after] == " ":
+        after += 1
+    return (after == len(text) or text[after] not in no_start) and text[offset - 1] not in no_end
 
 
 def break_offsets(text: str, width: int) -> list[int]:

@@ -39,9 +39,19 @@ def visible(text: str) -> str:
 for_terminal = visible
 
 
+# What markdown reads as a list item, a setext rule or a numbered item at the start of a line.
+_BLOCK_START = re.compile(r"^(\s*)([-+=]|\d+(?=[.)]))", re.MULTILINE)
+
+
 def markdown_inline(text: str) -> str:
     """Inline markdown text: nothing in it is read as syntax, nothing controls a terminal."""
-    return _ACTIVE.sub(r"\\\1", visible(text))
+    escaped = _ACTIVE.sub(r"\\\1", visible(text))
+    return _BLOCK_START.sub(lambda m: m.group(1) + _escape_start(m.group(2)), escaped)
+
+
+def _escape_start(mark: str) -> str:
+    # "1." is escaped as "1\." (the dot), "-" as "\-".
+    return mark + "\\" if mark[0].isdigit() else "\\" + mark
 
 
 def json_text(document: str) -> str:

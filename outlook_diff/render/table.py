@@ -54,6 +54,11 @@ _STYLE = {
 }
 
 
+# A column that holds prose is never squeezed below this many cells (Japanese then breaks
+# every character or two, and kinsoku cannot hold).
+MIN_CELL = 10
+
+
 class Prose(Text):
     """Text that wraps Japanese between phrases and by the kinsoku rules."""
 
@@ -184,6 +189,7 @@ def _table(table: Table, color: bool, *, boxed: bool = True, titled: bool = True
         out.add_column(
             cell_text((Span(column.header),), color),
             ratio=column.ratio,
+            min_width=MIN_CELL if column.ratio else None,
             no_wrap=narrow,
             justify="right" if column.role in ("id", "number") else "left",
         )

@@ -784,8 +784,7 @@ class _Builder:
                 (
                     plain(t.id),
                     (Span(t.term, "strong"),),
-                    plain(f"{t.old_count} → {t.new_count}"),
-                    plain(f"{t.old_rate:.1f} → {t.new_rate:.1f}"),
+                    plain(f"{t.old_count} → {t.new_count}\n{t.old_rate:.1f} → {t.new_rate:.1f}"),
                     plain(", ".join(t.chapters) or NONE),
                     plain(cut_around(t.context.text, t.term, self.settings.quote_chars))
                     if t.context
@@ -799,8 +798,7 @@ class _Builder:
                     (
                         Column("#", "id"),
                         Column("Term", "term"),
-                        Column(f"{self.old} → {self.new}", "number"),
-                        Column("per 10k words", "number"),
+                        Column(f"Uses {self.old} → {self.new}\nper 10k words", "number"),
                         Column("Chapters", "text", 2),
                         Column("Context", "quote", 6),
                     ),
