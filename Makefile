@@ -8,7 +8,7 @@ PIP := $(BIN)/python -m pip
 # disk, while an unpinned torch would pull a multi-GB CUDA build.
 TORCH := torch==2.13.0
 
-.PHONY: install install-st demo test test-fast lint eval bench golden clean
+.PHONY: install install-st browser demo test test-fast lint eval bench golden clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,15 @@ install-st: $(VENV)/.installed-st
 demo: install
 	$(BIN)/outlook-diff 2025 2026 || [ $$? -eq 1 ]
 
-test: install-st
+# Headless Chromium, for the test that renders the HTML report in a real browser (Debian's
+# package; where it cannot be installed that one test is skipped).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 \
+	  && [ "$$(id -u)" = 0 ] \
+	  && apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; } \
+	  || echo "chromium is not installed: the browser test will be skipped"
+
+test: install-st browser
 	$(BIN)/python -m pytest -q
 
 test-fast: install

@@ -5,7 +5,6 @@ for renderer tests that must not depend on the model."""
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 from typing import Literal
 
 from outlook_diff.model import Recommendation as RecRef
