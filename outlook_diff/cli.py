@@ -335,9 +335,12 @@ def compare_command(
     ] = "table",
     output: OutputOpt = None,
     limit: Annotated[
-        int,
-        typer.Option("--limit", help="Rows per table in table/markdown/html output; 0 for all."),
-    ] = 15,
+        int | None,
+        typer.Option(
+            "--limit",
+            help="Rows per table (default 15; 8 in markdown); 0 for all. JSON is always whole.",
+        ),
+    ] = None,
     only: Annotated[
         Only | None, typer.Option("--only", help="Print only this section (not JSON).")
     ] = None,
@@ -365,12 +368,12 @@ def compare_command(
     """Compare OLD with NEW: alignment, changed judgements, forecasts, themes, recommendations."""
     messages = _Messages(quiet)
     with _guard(debug):
-        from outlook_diff.render import Screen, ViewSettings, check_format, render
+        from outlook_diff.render import Screen, ViewSettings, check_format, default_limit, render
         from outlook_diff.render.view import parse_changes
 
         fmt = check_format(format)
         settings = ViewSettings(
-            limit=limit,
+            limit=default_limit(fmt, limit),
             only=only.value if only else None,
             changes=parse_changes(change or ()),
         ).checked()

@@ -68,7 +68,7 @@ class Request:
     chapters: tuple[str, ...] = ()
     format: str = "table"
     output: Path | None = None
-    limit: int = 15
+    limit: int | None = None  # None: the format's default
     only: str | None = None
     backend: str = "onnx"
     cache_dir: Path | None = None
@@ -255,7 +255,7 @@ def _answer(request: Request) -> int | None:
     if stored is None:
         return None
     report, notes = stored
-    from outlook_diff.render import Screen, ViewSettings, render
+    from outlook_diff.render import Screen, ViewSettings, default_limit, render
     from outlook_diff.render.view import parse_changes
 
     if request.width is not None and not 40 <= request.width <= 1000:
@@ -264,7 +264,9 @@ def _answer(request: Request) -> int | None:
         report,
         request.format,
         ViewSettings(
-            limit=request.limit, only=request.only, changes=parse_changes(request.changes)
+            limit=default_limit(request.format, request.limit),
+            only=request.only,
+            changes=parse_changes(request.changes),
         ),
         Screen(
             width=table_width(request.width, request.output),

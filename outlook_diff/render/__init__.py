@@ -59,6 +59,16 @@ RENDERERS: dict[str, Callable[[Report, ViewSettings, Screen], str]] = {
 FORMATS: tuple[str, ...] = tuple(RENDERERS)
 
 
+# Rows per table when --limit is not given: a markdown report is shared and read whole, so it
+# shows fewer rows (with every quote whole it stays under ~80 KB on the shipped editions).
+DEFAULT_LIMITS = {"table": 15, "markdown": 8, "html": 15, "json": 0}
+
+
+def default_limit(fmt: str, limit: int | None) -> int:
+    """--limit as given, else the default of the format."""
+    return DEFAULT_LIMITS.get(fmt, 15) if limit is None else limit
+
+
 def check_format(fmt: str) -> str:
     """The format name, or an error naming the valid ones."""
     if fmt not in RENDERERS:

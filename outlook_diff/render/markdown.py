@@ -159,7 +159,11 @@ def _place(side: Side) -> str:
 def _card(card: Card, slugs: _Slugs) -> list[str]:
     slugs.add(card.title)
     blocks = [f"#### {markdown_inline(card.title)}"]
-    if card.id.startswith("R") and len(card.sides) == 2:
+    if card.redline:  # mostly alike: the redline holds both texts, each word once
+        old, new = card.sides
+        blocks.append(f"{_place(old)}<br>{_place(new)}")
+        blocks.append(f"> {_spans(card.redline)}")
+    elif card.id.startswith("R") and len(card.sides) == 2:
         old, new = card.sides
         blocks.append(
             "\n".join(
@@ -174,8 +178,6 @@ def _card(card: Card, slugs: _Slugs) -> list[str]:
         for side in card.sides:
             blocks.append(_place(side))
             blocks.append(_blockquote(side.text))
-    if card.redline:
-        blocks.append(f"Redline: {_spans(card.redline)}")
     blocks.append(" ".join(markdown_inline(n) for n in card.notes))
     if card.others:
         items = []

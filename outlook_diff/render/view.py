@@ -28,7 +28,6 @@ from outlook_diff.report import (
     STANCE_CHANGES,
     AlignmentLink,
     EditionSummary,
-    Forecast,
     Judgement,
     Quote,
     RecommendationFate,
@@ -60,6 +59,9 @@ DEFAULT_QUOTE_CHARS = 80
 HEADLINE_CHANGES = 5  # changes of judgement quoted in the headline
 HEADLINE_THEMES = 6  # new and dropped themes named in the headline
 HEADLINE_QUOTE_CHARS = 44
+# Alternatives and best candidates in a card are cut to this: the card's own quotes are whole,
+# and `outlook-diff show ID` prints the candidates whole too.
+OTHER_CHARS = 120
 NONE = "—"
 
 Style = Literal["", "strong", "dim", "code", "deleted", "inserted", "status", "term"]
@@ -693,7 +695,12 @@ class _Builder:
         if j.score is not None:
             notes.append(f"Pairing: {confidence_words(j.score)} ({j.score:.2f}).")
         others = tuple(
-            self._side(self.new, a.quote, f"pairing {confidence_words(a.score)} ({a.score:.2f})")
+            Side(
+                self.new,
+                self.place(a.quote.chapter, a.quote.section),
+                plain(cut(a.quote.text, OTHER_CHARS)),
+                f"pairing {confidence_words(a.score)} ({a.score:.2f})",
+            )
             for a in j.alternatives
         )
         return Card(
@@ -751,23 +758,9 @@ class _Builder:
             ),
             ids=tuple(f.id for f in shown),
             caption="; ".join(filter(None, [counts, caption])),
-            cards=tuple(self._forecast_card(f) for f in shown),
             empty=empty,
         )
         return self._section("forecasts", [by_chapter, table] if report.forecasts else [table])
-
-    def _forecast_card(self, f: Forecast) -> Card:
-        sides = [self._side(f"{self.old} forecast", f.old, f.stance.gloss)]
-        if f.evidence is not None:
-            sides.append(self._side(f"{self.new} evidence", f.evidence))
-        notes = [f.reason]
-        if f.score is not None:
-            notes.append(f"Pairing: {confidence_words(f.score)} ({f.score:.2f}).")
-        if f.judgement:
-            notes.append(f"The judgement row is {f.judgement}.")
-        return Card(
-            f.id, f.outcome, f"{f.id}: {f.outcome.replace('_', ' ')}", tuple(sides), tuple(notes)
-        )
 
     def themes(self) -> Section:
         themes = self.report.themes
@@ -823,12 +816,24 @@ class _Builder:
             rows = []
             for fate in group[:n]:
                 old_text, new_text = self._rec_texts(fate)
+                same = (
+                    fate.old is not None and fate.new is not None and fate.old.text == fate.new.text
+                )
+                new_cell = (
+                    (
+                        Span(f"{fate.new.chapter} 提言 {fate.new.index}", "code"),
+                        Span("\n"),
+                        Span("(the same text)", "dim"),
+                    )
+                    if same and fate.new is not None
+                    else self._rec_cell(fate.new, new_text)
+                )
                 rows.append(
                     (
                         plain(fate.id),
                         status(fate.status),
                         self._rec_cell(fate.old, old_text),
-                        self._rec_cell(fate.new, new_text),
+                        new_cell,
                         self._fate_detail(fate),
                     )
                 )
@@ -904,7 +909,9 @@ class _Builder:
         others: tuple[Side, ...] = ()
         if fate.candidate is not None:
             other = self.new if fate.old is not None else self.old
-            others = (self._rec_side(other, fate.candidate),)
+            others = (
+                self._rec_side(other, fate.candidate, plain(cut(fate.candidate.text, OTHER_CHARS))),
+            )
         return Card(
             fate.id,
             fate.status,
