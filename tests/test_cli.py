@@ -38,7 +38,7 @@ def test_two_editions_without_a_subcommand_compare_them() -> None:
     result = run("2025", "2026", "--no-color", "--width", "140", "--limit", "2")
     assert result.exit_code == EXIT_CHANGED, result.stderr
     out = result.stdout
-    for heading in ("Chapter alignment", "Changed judgements", "Recommendations"):
+    for heading in ("CHAPTER ALIGNMENT", "CHANGED JUDGEMENTS", "RECOMMENDATIONS"):
         assert heading in out
     assert not ANSI.search(out)
     assert result.stderr == ""
@@ -91,17 +91,18 @@ def test_chapter_filter_and_its_errors() -> None:
     ids = {c for link in data["alignment"] for c in (*link["old"], *link["new"])}
     assert {"2025/ch06", "2026/ch04"} <= ids
     assert "2025/ch09" not in ids
-    unknown = run("2025", "2026", "--chapter", "usa")
+    unknown = run("2025", "2026", "--chapter", "atlantis")
     assert unknown.exit_code == EXIT_TROUBLE
-    assert "taiwan" in unknown.stderr and "Traceback" not in unknown.stderr
+    assert "taiwan" in unknown.stderr and "china (中国" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
     assert run("2025", "2026", "-c", "3", "-c", "台湾", "--only", "alignment").exit_code == 1
 
 
 def test_only_and_limit() -> None:
     themes = run("2025", "2026", "--only", "themes", "--no-color", "--width", "120")
     assert "themes" in themes.stdout.lower()
-    assert "Changed judgements" not in themes.stdout
-    assert "Chapter alignment" not in themes.stdout
+    assert "CHANGED JUDGEMENTS" not in themes.stdout
+    assert "CHAPTER ALIGNMENT" not in themes.stdout
     everything = run("2025", "2026", "--only", "recommendations", "--limit", "0", "--width", "200")
     limited = run("2025", "2026", "--only", "recommendations", "--limit", "2", "--width", "200")
     assert len(everything.stdout) > len(limited.stdout)
@@ -297,3 +298,75 @@ def test_show_of_an_unknown_id_names_the_ids_there_are() -> None:
     assert result.exit_code == EXIT_TROUBLE
     assert "no item 'T99999'" in result.stderr and "themes T1–T" in result.stderr
     assert result.stderr.count("\n") == 1  # one line
+
+
+def _groups(*selectors: str) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    args = [a for s in selectors for a in ("--chapter", s)]
+    result = run("2025", "2026", *args, "--format", "json")
+    assert result.exit_code == EXIT_CHANGED, result.stderr
+    return [(tuple(a["old"]), tuple(a["new"])) for a in json.loads(result.stdout)["alignment"]]
+
+
+def test_chapter_synonyms_select_the_chapters_about_a_topic() -> None:
+    us = _groups("us")
+    assert _groups("米国") == _groups("アメリカ") == us
+    assert len(us) <= 4  # the US chapters and the front matter, not every chapter naming the US
+    assert (("2025/ch02", "2025/ch03"), ("2026/ch01",)) in us
+    china = _groups("china")
+    assert _groups("中国") == china
+    assert (("2025/ch04", "2025/ch05"), ("2026/ch03",)) in china
+    assert _groups("韓国") == _groups("korea") == _groups("北朝鮮")
+
+
+def test_the_header_says_what_was_selected() -> None:
+    result = run("2025", "2026", "--chapter", "中国", "--width", "120", "--no-color")
+    assert "--chapter 中国: 2025/ch04, 2025/ch05, 2026/ch03" in result.stdout.replace("\n", "")
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "html", "json"])
+def test_change_filter_in_every_format(fmt: str) -> None:
+    result = run("2025", "2026", "--change", "reversed", "--format", fmt, "--width", "120")
+    assert result.exit_code == EXIT_CHANGED, result.stderr
+    if fmt == "json":
+        data = json.loads(result.stdout)
+        assert data["judgements"] and {j["change"] for j in data["judgements"]} == {"reversed"}
+        assert data["recommendations"] == [] and data["forecasts"] == []
+    else:
+        for other in ("realized", "strengthened", "weakened"):
+            assert f"J1: {other}" not in result.stdout
+
+
+def test_exit_zero_and_option_errors_in_the_tools_own_words() -> None:
+    assert run("2025", "2026", "--only", "alignment", "--exit-zero").exit_code == EXIT_SAME
+    bad_format = run("2025", "2026", "--format", "htm")
+    assert bad_format.exit_code == EXIT_TROUBLE
+    assert bad_format.stderr.strip() == (
+        "outlook-diff: error: unknown --format 'htm'; choose one of table, markdown, html, json"
+    )
+    bad_change = run("2025", "2026", "--change", "revised")
+    assert bad_change.exit_code == EXIT_TROUBLE and "reversed" in bad_change.stderr
+    for width in ("0", "39", "100000000"):
+        bad_width = run("2025", "2026", "--width", width)
+        assert bad_width.exit_code == EXIT_TROUBLE
+        assert "--width must be between 40 and 1000" in bad_width.stderr
+    for size in ("-1", "0", "99999999999"):
+        bad_size = run("2025", "2026", "--max-size", size)
+        assert bad_size.exit_code == EXIT_TROUBLE and "--max-size" in bad_size.stderr
+        assert "unexpected" not in bad_size.stderr
+
+
+def test_an_unknown_edition_lists_the_shipped_ones() -> None:
+    result = run("2025", "2027")
+    assert result.exit_code == EXIT_TROUBLE
+    assert result.stderr.strip() == (
+        "outlook-diff: error: 2027: no such file, and not a shipped edition (shipped: 2025, 2026)"
+    )
+
+
+@pytest.mark.parametrize("item", ["J1", "F1", "T1", "R1", "A1"])
+def test_show_prints_an_item_of_each_kind(item: str) -> None:
+    text = run("show", "2025", "2026", item)
+    assert text.exit_code == 0, text.stderr
+    assert text.stdout.startswith(f"{item}  ")
+    data = json.loads(run("show", "2025", "2026", item, "--format", "json").stdout)
+    assert data["id"] == item
