@@ -9,6 +9,8 @@ Definitions (a "unit" is what a label names):
 - recommendations: for each labelled fate, the predicted status and counterpart. A matched
   pair (kept/modified/moved) is correct when the counterpart is the labelled one; precision
   and recall per status over the labelled items; "exact" = status and counterpart both right.
+  Printed for the held-out half of the labels and, as a fit, for the tuning half the
+  `RecommendationRules` were chosen on (by a hash of `recommendation_label_id`).
 - judgements: see `evaluate_judgements`; printed for the held-out half of the labels and,
   as a fit, for the tuning half the thresholds were chosen on (tests/judgement_labels.py).
 - themes: recall of the labelled new/dropped/rising/fading terms in the predicted lists;
@@ -21,6 +23,7 @@ import json
 import sys
 import tomllib
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -34,7 +37,7 @@ from outlook_diff.compare import Options, compare  # noqa: E402
 from outlook_diff.editions import load_edition  # noqa: E402
 from outlook_diff.model import Edition  # noqa: E402
 from outlook_diff.normalize import normalize  # noqa: E402
-from outlook_diff.report import Report, ThemeChanges  # noqa: E402
+from outlook_diff.report import RecommendationFate, Report, ThemeChanges  # noqa: E402
 from tests.judgement_labels import chapter_id as _chapter_id  # noqa: E402
 from tests.judgement_labels import half  # noqa: E402
 
@@ -109,14 +112,37 @@ def _rec_key(edition: Edition, chapter: int, index: int, prefix: str) -> tuple[s
     return chapter_id, index
 
 
-def evaluate_recommendations() -> dict[str, Score]:
+def recommendation_label_id(item: dict[str, Any]) -> str:
+    """A label's stable id, for the halves: the item it is about ("rec:2025/ch02#4").
+
+    An old item is named by its 2025 place, a new one (no ancestor) by its 2026 place.
+    """
+    if "old_chapter" in item:
+        return f"rec:2025/ch{item['old_chapter']:02d}#{item['old_index']}"
+    return f"rec:2026/ch{item['new_chapter']:02d}#{item['new_index']}"
+
+
+def evaluate_recommendations(
+    part: str | None = None, fates: Sequence[RecommendationFate] | None = None
+) -> dict[str, Score]:
+    """Fates of the labelled recommendations; `part` picks one half (by id hash), None all.
+
+    "candidate of dropped": of the dropped items labelled with a near miss (`cand_*`), the share
+    whose reported best candidate is that item.
+    """
     old, new = editions()
+    fates = report().recommendations if fates is None else fates
     predicted_old: dict[tuple[str, int], tuple[str, tuple[str, int] | None]] = {}
+    predicted_candidate: dict[tuple[str, int], tuple[str, int] | None] = {}
     predicted_new: dict[tuple[str, int], str] = {}
-    for fate in report().recommendations:
+    for fate in fates:
         if fate.old is not None:
             partner = (fate.new.chapter, fate.new.index) if fate.new else None
             predicted_old[(fate.old.chapter, fate.old.index)] = (fate.status, partner)
+            candidate = fate.candidate
+            predicted_candidate[(fate.old.chapter, fate.old.index)] = (
+                (candidate.chapter, candidate.index) if candidate else None
+            )
         elif fate.new is not None:
             predicted_new[(fate.new.chapter, fate.new.index)] = fate.status
 
@@ -125,7 +151,12 @@ def evaluate_recommendations() -> dict[str, Score]:
     predicted: Counter[str] = Counter()
     gold: Counter[str] = Counter()
     exact = matched_gold = matched_pred = matched_right = 0
-    items = _labels("recommendations.toml")["rec"]
+    candidates_gold = candidates_right = 0
+    items = [
+        item
+        for item in _labels("recommendations.toml")["rec"]
+        if part is None or half(recommendation_label_id(item)) == part
+    ]
     for item in items:
         status = item["status"]
         gold[status] += 1
@@ -155,11 +186,16 @@ def evaluate_recommendations() -> dict[str, Score]:
             matched_pred += 1
             if got_partner == want_partner:
                 matched_right += 1
+        if status == "dropped" and "cand_chapter" in item:
+            candidates_gold += 1
+            want = _rec_key(new, item["cand_chapter"], item["cand_index"], item["cand_prefix"])
+            candidates_right += predicted_candidate.get(key) == want
     scores = {
         s: Score(correct[s], predicted[s], gold[s]) for s in statuses if gold[s] or predicted[s]
     }
     scores["matched pairs"] = Score(matched_right, matched_pred, matched_gold)
     scores["exact fate"] = Score(exact, len(items), len(items))
+    scores["candidate of dropped"] = Score(candidates_right, candidates_gold, candidates_gold)
     return scores
 
 
@@ -285,7 +321,8 @@ def evaluate_themes(
 def evaluate() -> dict[str, dict[str, Score]]:
     return {
         "alignment": evaluate_alignment(),
-        "recommendations": evaluate_recommendations(),
+        "recommendations (held-out half)": evaluate_recommendations("held-out"),
+        "recommendations (tuning half: a fit)": evaluate_recommendations("tuning"),
         "judgements (held-out half)": evaluate_judgements("held-out"),
         "judgements (tuning half: a fit, not a score)": evaluate_judgements("tuning"),
         "themes (held-out half)": evaluate_themes("held-out"),
