@@ -1,4 +1,4 @@
-"""Golden files: the three renderers on the shipped editions with the real default model.
+"""Golden files: the four renderers on the shipped editions with the real default model.
 
 `make golden` (pytest --regenerate-golden) rewrites them; review the diff before committing.
 Similarities are compared to two decimals, so a last-digit wobble of the 4-bit model on
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from outlook_diff.render import render
+from outlook_diff.render import Screen, ViewSettings, render
 from tests.evaluate import report
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -51,13 +51,19 @@ def test_json_report(request: pytest.FixtureRequest) -> None:
 
 
 def test_markdown_report(request: pytest.FixtureRequest) -> None:
-    _check("report.md", render(report(), "markdown", limit=15), request)
+    _check("report.md", render(report(), "markdown", ViewSettings(limit=8)), request)
+
+
+def test_html_report(request: pytest.FixtureRequest) -> None:
+    _check("report.html", render(report(), "html", ViewSettings(limit=15)), request)
 
 
 def test_table_report(request: pytest.FixtureRequest) -> None:
-    _check("report-table.txt", render(report(), "table", limit=15, width=120, color=False), request)
+    text = render(report(), "table", ViewSettings(limit=15), Screen(width=120))
+    _check("report-table.txt", text, request)
 
 
 def test_rendering_twice_gives_the_same_bytes() -> None:
-    for fmt in ("json", "markdown", "table"):
-        assert render(report(), fmt, width=120) == render(report(), fmt, width=120)
+    for fmt in ("json", "markdown", "html", "table"):
+        screen = Screen(width=120)
+        assert render(report(), fmt, screen=screen) == render(report(), fmt, screen=screen)
