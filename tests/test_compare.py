@@ -124,9 +124,9 @@ def test_chapter_filter_by_topic_number_and_title() -> None:
 
 def test_unknown_chapter_selector_lists_the_valid_keys() -> None:
     with pytest.raises(
-        OutlookDiffError, match=r"no chapter matches --chapter 'usa': use a topic key \(china,"
+        OutlookDiffError, match=r"no chapter matches --chapter 'atlantis': use a topic \(overview"
     ):
-        report("2025", "2026", ("usa",))
+        report("2025", "2026", ("atlantis",))
     with pytest.raises(OutlookDiffError, match=r"no chapter matches --chapter '99'"):
         report("2025", "2026", ("99",))
 

@@ -215,10 +215,11 @@ def test_an_edition_without_judgements_gives_an_empty_section() -> None:
 
 @pytest.mark.parametrize("fmt", ["table", "markdown"])
 def test_the_scorecard_renders_in_every_format(fmt: str) -> None:
-    from outlook_diff.render import render
+    from outlook_diff.render import Screen, ViewSettings, render
 
-    text = render(report("2025", "2026"), fmt, width=160, only="forecasts", limit=3)
-    assert "Forecast scorecard" in text and "F1" in text
+    view = ViewSettings(only="forecasts", limit=3)
+    text = render(report("2025", "2026"), fmt, view, Screen(width=160))
+    assert "forecast scorecard" in text.lower() and "F1" in text
 
 
 def test_close_merge_calls_are_flagged_uncertain_with_their_margin() -> None:

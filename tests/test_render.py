@@ -243,13 +243,18 @@ def test_markdown_has_a_working_table_of_contents(markdown_text: str) -> None:
 def test_markdown_quotes_each_sentence_once(markdown_text: str) -> None:
     sections = markdown_text.split("\n## Chapter alignment\n", 1)[1]  # after the headline
     assert sections.count(EV_2025) == 1
-    assert sections.count(AMMUNITION) == 2  # the kept one: once per side, in its table
+    assert sections.count(AMMUNITION) == 1  # kept word for word: the new side says so
 
 
 def test_markdown_sets_recommendations_side_by_side(markdown_text: str) -> None:
+    # mostly alike: one redline holds both texts
     card = markdown_text.split("#### R4: modified", 1)[1].split("####", 1)[0]
-    assert "| **2025**, 2025/ch07" in card and "<ins>、防衛協力</ins>" in card
-    assert "Redline:" in card  # mostly alike: the character redline too
+    assert "> 日本と欧州は" in card and "<ins>、防衛協力</ins>" in card
+    assert card.count("日本と欧州はルールに基づく") == 1
+    # rewritten: old | new, the changed words marked on each side
+    card = markdown_text.split("#### R3: moved", 1)[1].split("####", 1)[0]
+    assert "| **2025**, 2025/ch08" in card and "| --- | --- |" in card
+    assert "<del>" in card and "<ins>" in card
 
 
 def test_markdown_is_tidy(markdown_text: str) -> None:
