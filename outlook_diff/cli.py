@@ -31,6 +31,7 @@ from outlook_diff.output import use_color as _use_color
 
 if TYPE_CHECKING:
     from outlook_diff.report import Report
+from outlook_diff.progress import embedding_progress
 from outlook_diff.replay import COMMANDS, edition_path
 
 EXIT_SAME, EXIT_CHANGED, EXIT_TROUBLE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -369,7 +370,7 @@ def compare_command(
     messages = _Messages(quiet)
     with _guard(debug):
         from outlook_diff.render import Screen, ViewSettings, check_format, default_limit, render
-        from outlook_diff.render.view import parse_changes
+        from outlook_diff.render.filters import parse_changes
 
         fmt = check_format(format)
         settings = ViewSettings(
@@ -444,7 +445,7 @@ def _compared(request: Compared, messages: _Messages) -> Report:
         for warning in edition.warnings
     )
     with (
-        _embedding_progress(messages) as progress,
+        embedding_progress(messages) as progress,
         analysis_cache(request.cache, warn=messages.warn),
     ):
         options = Options(
@@ -467,79 +468,6 @@ def _compared(request: Compared, messages: _Messages) -> Report:
     ):
         store_report(key, report, notes)
     return report
-
-
-# Draw the bar only when at least this many texts must really be embedded; below it the bar
-# would flash for a second and only clutter the terminal.
-PROGRESS_MIN_TEXTS = 17
-
-
-# About how many texts a second the bundled model embeds on two cores (measured by the bench),
-# for the one line a first run prints.
-TEXTS_PER_SECOND = 35
-
-
-@contextmanager
-def _embedding_progress(messages: _Messages) -> Iterator[Callable[[int, int], None] | None]:
-    """A `progress(done, total)` callback: on the first report of enough work, one line on
-    stderr says what is embedded once and that later runs use the cache; on a terminal a rich
-    bar then follows the work. None when --quiet."""
-    if messages.quiet:
-        yield None
-        return
-    said: list[bool] = []
-
-    def first_run(done: int, total: int) -> None:
-        if not said and total >= PROGRESS_MIN_TEXTS:
-            said.append(True)
-            seconds = max(1, round(total / TEXTS_PER_SECOND))
-            messages.note(
-                f"embedding {total} texts once with the model (about {seconds} s); "
-                "later runs use the cache"
-            )
-
-    if not sys.stderr.isatty():
-        yield first_run
-        return
-    from rich.console import Console
-
-    console = Console(stderr=True)
-    # FORCE_COLOR makes rich call any stream a terminal; a bar in a CI log is noise.
-    if not console.is_terminal:
-        yield first_run
-        return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    bar = Progress(
-        TextColumn("Embedding"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    )
-    task: list[Any] = []
-
-    def progress(done: int, total: int) -> None:
-        first_run(done, total)
-        if not task:
-            if total < PROGRESS_MIN_TEXTS:
-                return
-            bar.start()
-            task.append(bar.add_task("embed", total=total))
-        bar.update(task[0], completed=done, total=total)
-
-    try:
-        yield progress
-    finally:
-        if task:
-            bar.stop()
 
 
 @app.command("chapters")
@@ -629,7 +557,7 @@ def align_command(
         )
         old_parsed = _load(old, old_label, request, messages)
         new_parsed = _load(new, new_label, request, messages)
-        with _embedding_progress(messages) as progress:
+        with embedding_progress(messages) as progress:
             options = Options(
                 model=model,
                 cache=request.cache,

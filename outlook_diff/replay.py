@@ -256,7 +256,7 @@ def _answer(request: Request) -> int | None:
         return None
     report, notes = stored
     from outlook_diff.render import Screen, ViewSettings, default_limit, render
-    from outlook_diff.render.view import parse_changes
+    from outlook_diff.render.filters import parse_changes
 
     if request.width is not None and not 40 <= request.width <= 1000:
         return None  # the full command says what is wrong

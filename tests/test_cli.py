@@ -381,3 +381,28 @@ def test_show_prints_an_item_of_each_kind(item: str) -> None:
     assert text.stdout.startswith(f"{item}  ")
     data = json.loads(run("show", "2025", "2026", item, "--format", "json").stdout)
     assert data["id"] == item
+
+
+def test_a_first_run_says_once_what_it_embeds() -> None:
+    from outlook_diff.progress import embedding_progress
+
+    class Notes:
+        quiet = False
+
+        def __init__(self) -> None:
+            self.lines: list[str] = []
+
+        def note(self, message: str) -> None:
+            self.lines.append(message)
+
+    notes = Notes()
+    with embedding_progress(notes) as progress:
+        assert progress is not None
+        progress(0, 880)
+        progress(440, 880)
+    assert notes.lines == [
+        "embedding 880 texts once with the model (about 25 s); later runs use the cache"
+    ]
+    notes.quiet = True
+    with embedding_progress(notes) as progress:
+        assert progress is None

@@ -21,10 +21,12 @@ from rich.cells import cell_len
 
 from outlook_diff.errors import OutlookDiffError
 from outlook_diff.render import FORMATS, Screen, ViewSettings, render
+from outlook_diff.render.filters import filter_report
 from outlook_diff.render.markdown import slug
 from outlook_diff.render.prose import allowed, break_offsets
 from outlook_diff.render.safe import markdown_inline, visible
-from outlook_diff.render.view import build_view, cut, cut_around, filter_report, side_by_side
+from outlook_diff.render.spans import cut, cut_around, side_by_side
+from outlook_diff.render.view import build_view
 from outlook_diff.report import Quote, Report
 from tests.sample_report import AMMUNITION, EU_2025, EU_2026, EV_2025, _empty_report, _report
 
@@ -215,10 +217,9 @@ def test_table_treats_brackets_and_markup_as_text() -> None:
     quote = Quote("2026/ch03", "[bold]見出し[/bold]", "[red]これは[-強化-]{+文字+}である。[/red]")
     report = _report()
     report = replace(report, judgements=(replace(report.judgements[0], new=quote),))
-    text = _render(report, "table")
-    assert (
-        "[red]これは[-強化-]{+文字+}" in text.replace("\n", "").replace(" ", "") or "[red]" in text
-    )
+    text = _render(report, "table", width=400, only="judgements")
+    assert "[red]これは[-強化-]{+文字+}である。[/red]" in text  # as text, not a redline
+    assert "◆[bold]見出し[/bold]" in text
 
 
 def test_empty_report_says_no_changes() -> None:

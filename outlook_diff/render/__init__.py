@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from outlook_diff.errors import OutlookDiffError
-from outlook_diff.render.view import SECTIONS, ViewSettings, build_view, filter_report
+from outlook_diff.render.filters import SECTIONS, ViewSettings, filter_report
+from outlook_diff.render.view import build_view
 from outlook_diff.report import Report
 
 

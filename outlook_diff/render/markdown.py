@@ -17,7 +17,8 @@ import unicodedata
 from collections.abc import Sequence
 
 from outlook_diff.render.safe import markdown_inline
-from outlook_diff.render.view import Card, Cell, Side, Table, View
+from outlook_diff.render.spans import Cell
+from outlook_diff.render.view import Card, Side, Table, View
 
 _NONE = "—"
 

@@ -24,7 +24,8 @@ from rich.text import Text
 
 from outlook_diff.render.prose import break_offsets
 from outlook_diff.render.safe import for_terminal
-from outlook_diff.render.view import Cell, Span, Table, View
+from outlook_diff.render.spans import Cell, Span
+from outlook_diff.render.view import Table, View
 
 _STATUS_STYLE = {
     "reversed": "bold red",

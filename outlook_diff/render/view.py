@@ -14,16 +14,29 @@ escapes it for its own output kind.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
-from outlook_diff.errors import OutlookDiffError
+from outlook_diff.datafiles import load_table
 from outlook_diff.model import Recommendation
+from outlook_diff.render.filters import CHANGE_WORDS, SECTIONS, ViewSettings
+from outlook_diff.render.spans import (
+    NONE,
+    Cell,
+    Span,
+    counts_text,
+    cut,
+    cut_around,
+    cut_spans,
+    pairing_words,
+    plain,
+    redline_if_alike,
+    side_by_side,
+    status,
+)
 from outlook_diff.report import (
     FORECAST_ORDER,
-    JUDGEMENT_ORDER,
     RECOMMENDATION_ORDER,
     STANCE_CHANGES,
     AlignmentLink,
@@ -33,114 +46,21 @@ from outlook_diff.report import (
     RecommendationFate,
     Report,
     Theme,
-    ThemeChanges,
     confidence_words,
     numbered,
 )
 
-# The sections, in the order they are shown; `--only` takes one of these names.
-SECTIONS: tuple[str, ...] = ("alignment", "judgements", "forecasts", "themes", "recommendations")
-
-# The words `--change` takes, per section (a word may name a kind in several sections:
-# `dropped` keeps dropped chapters, judgements, themes and recommendations).
-CHANGE_WORDS: dict[str, tuple[str, ...]] = {
-    "alignment": ("continued", "merged", "split", "dropped", "new"),
-    "judgements": JUDGEMENT_ORDER,
-    "forecasts": FORECAST_ORDER,
-    "themes": ("new", "rising", "dropped", "fading"),
-    "recommendations": RECOMMENDATION_ORDER,
-}
-ALL_CHANGE_WORDS: tuple[str, ...] = tuple(
-    dict.fromkeys(w for words in CHANGE_WORDS.values() for w in words)
-)
-
-DEFAULT_LIMIT = 15
-DEFAULT_QUOTE_CHARS = 80
 HEADLINE_CHANGES = 5  # changes of judgement quoted in the headline
 HEADLINE_THEMES = 6  # new and dropped themes named in the headline
 HEADLINE_QUOTE_CHARS = 44
 # Alternatives and best candidates in a card are cut to this: the card's own quotes are whole,
 # and `outlook-diff show ID` prints the candidates whole too.
 OTHER_CHARS = 120
-NONE = "—"
-
-Style = Literal["", "strong", "dim", "code", "deleted", "inserted", "status", "term"]
-
-
-@dataclass(frozen=True)
-class ViewSettings:
-    """How a report is shown (never what is compared): the same for every format."""
-
-    limit: int | None = DEFAULT_LIMIT  # rows per table; None for all
-    only: str | None = None  # one of SECTIONS; None for all
-    changes: tuple[str, ...] = ()  # --change words; () for every kind
-    quote_chars: int = DEFAULT_QUOTE_CHARS  # quotes in table cells are cut to this (0: whole)
-
-    def checked(self) -> ViewSettings:
-        """The settings, or an `OutlookDiffError` naming the option that is wrong."""
-        if self.only is not None and self.only not in SECTIONS:
-            raise OutlookDiffError(
-                f"unknown --only {self.only!r}; choose one of {', '.join(SECTIONS)}"
-            )
-        if self.limit is not None and self.limit < 0:
-            raise OutlookDiffError(f"--limit must be 0 (all rows) or more, not {self.limit}")
-        unknown = [w for w in self.changes if w not in ALL_CHANGE_WORDS]
-        if unknown:
-            raise OutlookDiffError(
-                f"unknown --change {', '.join(map(repr, unknown))}; choose from "
-                + ", ".join(ALL_CHANGE_WORDS)
-            )
-        return replace(self, limit=self.limit or None)
-
-
-def parse_changes(values: Sequence[str]) -> tuple[str, ...]:
-    """`--change reversed,realized --change dropped` → ("reversed", "realized", "dropped")."""
-    words = [
-        w.strip().lower().replace("-", "_").replace(" ", "_") for v in values for w in v.split(",")
-    ]
-    return tuple(dict.fromkeys(w for w in words if w))
-
-
-# --- the filter (applied to the report itself, so JSON honours it too) ----------------------
-
-
-def filter_report(report: Report, changes: Sequence[str]) -> Report:
-    """The report keeping only the items whose kind is one of `changes` (all when empty).
-
-    Ids stay those of the full report, so `J7` is the same judgement in a filtered view.
-    """
-    report = numbered(report)
-    if not changes:
-        return report
-    keep = set(changes)
-    themes = report.themes
-    return replace(
-        report,
-        alignment=tuple(a for a in report.alignment if a.status in keep),
-        judgements=tuple(j for j in report.judgements if j.change in keep),
-        forecasts=tuple(f for f in report.forecasts if f.outcome in keep),
-        themes=ThemeChanges(
-            new=themes.new if "new" in keep else (),
-            dropped=themes.dropped if "dropped" in keep else (),
-            rising=themes.rising if "rising" in keep else (),
-            fading=themes.fading if "fading" in keep else (),
-        ),
-        recommendations=tuple(r for r in report.recommendations if r.status in keep),
-        changes=tuple(changes),
-    )
 
 
 # --- the view -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Span:
-    text: str
-    style: Style = ""
-    kind: str = ""  # for "status": the status word (reversed, dropped…), which picks a colour
-
-
-Cell = tuple[Span, ...]
 Role = Literal["id", "status", "quote", "place", "number", "text", "term"]
 
 
@@ -219,9 +139,9 @@ class View:
     new_label: str
 
 
-def build_view(report: Report, settings: ViewSettings = ViewSettings()) -> View:
+def build_view(report: Report, settings: ViewSettings | None = None) -> View:
     """The view of `report` (already filtered by `filter_report`) under `settings`."""
-    settings = settings.checked()
+    settings = (settings or ViewSettings()).checked()
     report = numbered(report)
     builder = _Builder(report, settings)
     names = [n for n in SECTIONS if settings.only in (None, n)]
@@ -251,173 +171,7 @@ def report_title(report: Report) -> str:
     return f"{old_title or old_label} → {new_title or new_label}"
 
 
-# --- text helpers -----------------------------------------------------------------------------
-
-
-def one_line(text: str) -> str:
-    return re.sub(r"\s*\n\s*", " ", text).strip()
-
-
-def cut(text: str, limit: int) -> str:
-    """One line of at most `limit` characters: newlines become spaces, the rest becomes "…"."""
-    flat = one_line(text)
-    if limit > 0 and len(flat) > limit:
-        return flat[: max(limit - 1, 1)].rstrip() + "…"
-    return flat
-
-
-def cut_around(text: str, term: str, limit: int) -> str:
-    """Like `cut`, but keeps `term` in view: a theme's context is useless without its term."""
-    flat = one_line(text)
-    at = flat.find(term)
-    if limit <= 0 or len(flat) <= limit or at < 0 or at + len(term) <= limit - 1:
-        return cut(flat, limit)
-    start = max(0, min(at - limit // 3, len(flat) - limit + 2))
-    return "…" + cut(flat[start:], limit - 1)
-
-
-def plain(text: str) -> Cell:
-    return (Span(text),)
-
-
-def status(word: str, shown: str | None = None) -> Cell:
-    return (Span(shown if shown is not None else word.replace("_", " "), "status", word),)
-
-
-def counts_text(counts: dict[str, int]) -> str:
-    shown = [f"{name.replace('_', ' ')} {count}" for name, count in counts.items() if count]
-    return ", ".join(shown) if shown else "none"
-
-
-def pairing_words(score: float | None) -> str:
-    return NONE if score is None else confidence_words(score)
-
-
-# Tokens for the side-by-side highlight: runs of one script, so a diff marks words, not
-# scattered kana (kanji runs, katakana runs with ・ and ー, hiragana runs, Latin words, numbers).
-_TOKEN = re.compile(
-    r"[\u4e00-\u9fff\u3400-\u4dbf々〆ヵヶ]+|[\u30a0-\u30ff\uff66-\uff9f・ー]+|[\u3040-\u309f]+"
-    r"|[A-Za-z\uff21-\uff3a\uff41-\uff5a]+|[0-9\uff10-\uff19.,．，%％]+|\s+|."
-)
-# Below this share of shared tokens the two texts are rewritten, not edited: marking every
-# token would mark everything, so only the key terms added and removed are marked.
-_TOKEN_DIFF_MIN = 0.3
-# At or above this character similarity an inline redline is worth reading.
-_REDLINE_MIN = 0.6
-
-
-def _edits(old: Sequence[str], new: Sequence[str]) -> list[tuple[bool, int, int, int, int]]:
-    """Runs of (is_edit, old_start, old_end, new_start, new_end); an equal run of one or two
-    items between two edits is folded into them, so the changes read as phrases replaced."""
-    from rapidfuzz.distance import Indel
-
-    runs: list[tuple[bool, int, int, int, int]] = []
-    ops = Indel.opcodes(old, new)
-    for i, op in enumerate(ops):
-        bridge = op.tag == "equal" and op.src_end - op.src_start < 3 and 0 < i < len(ops) - 1
-        edit = op.tag != "equal" or bridge
-        if runs and runs[-1][0] and edit:
-            runs[-1] = (True, runs[-1][1], op.src_end, runs[-1][3], op.dest_end)
-        else:
-            runs.append((edit, op.src_start, op.src_end, op.dest_start, op.dest_end))
-    return runs
-
-
-def redline(old: str, new: str) -> Cell:
-    """The inline character redline of two texts, as kept / deleted / inserted spans."""
-    out: list[Span] = []
-    for edit, a0, a1, b0, b1 in _edits(old, new):
-        if not edit:
-            out.append(Span(old[a0:a1]))
-            continue
-        if a1 > a0:
-            out.append(Span(old[a0:a1], "deleted"))
-        if b1 > b0:
-            out.append(Span(new[b0:b1], "inserted"))
-    return tuple(out)
-
-
-def side_by_side(
-    old: str, new: str, removed: Sequence[str], added: Sequence[str]
-) -> tuple[Cell, Cell]:
-    """The two texts with what changed marked: changed tokens when the texts share enough,
-    else the key terms one has and the other lacks."""
-    from rapidfuzz.distance import Indel
-
-    a, b = _TOKEN.findall(old), _TOKEN.findall(new)
-    if Indel.normalized_similarity(a, b) >= _TOKEN_DIFF_MIN:
-        left: list[Span] = []
-        right: list[Span] = []
-        for edit, a0, a1, b0, b1 in _edits(a, b):
-            left.append(Span("".join(a[a0:a1]), "deleted" if edit else ""))
-            right.append(Span("".join(b[b0:b1]), "inserted" if edit else ""))
-        return _merged(left), _merged(right)
-    return _marked(old, removed, "deleted"), _marked(new, added, "inserted")
-
-
-def _marked(text: str, terms: Sequence[str], style: Style) -> Cell:
-    found = [t for t in terms if t and t in text]
-    if not found:
-        return plain(text)
-    pattern = re.compile("|".join(re.escape(t) for t in sorted(found, key=len, reverse=True)))
-    out: list[Span] = []
-    at = 0
-    for match in pattern.finditer(text):
-        out.append(Span(text[at : match.start()]))
-        out.append(Span(match.group(), style))
-        at = match.end()
-    out.append(Span(text[at:]))
-    return _merged(out)
-
-
-def _merged(spans: Sequence[Span]) -> Cell:
-    out: list[Span] = []
-    for span in spans:
-        if not span.text:
-            continue
-        if out and out[-1].style == span.style and out[-1].kind == span.kind:
-            out[-1] = Span(out[-1].text + span.text, span.style, span.kind)
-        else:
-            out.append(span)
-    return tuple(out)
-
-
 # --- sections -------------------------------------------------------------------------------
-
-_LEGENDS = {
-    "alignment": (
-        "continued: a chapter carries on in one chapter; merged / split: several became one, "
-        "or one several; dropped: no successor; new: no predecessor; (uncertain): the evidence "
-        "does not settle the link, the reasons give the margin."
-    ),
-    "judgements": (
-        "reversed: the assessment now points the other way; realized / unrealized: {old} "
-        "forecast it, {new} reports it happened / did not; strengthened / weakened: the same "
-        "assessment, more / less certain; new / dropped: no counterpart. Pairing: how sure "
-        "the two quotes speak of one thing (strong, likely, weak)."
-    ),
-    "forecasts": (
-        "Every forecast of {old}: realized / unrealized ({new} reports it happened / did not), "
-        "open (still a judgement about what is to come), not mentioned."
-    ),
-    "themes": (
-        "Key terms: new (absent in {old}), rising, dropped (absent in {new}), fading; ranked by "
-        "keyness (log-likelihood) and shown as uses and uses per 10,000 words."
-    ),
-    "recommendations": (
-        "The 提言 of each chapter: kept, modified (reworded; the changed words marked), moved "
-        "(now in a chapter not aligned with its old one), dropped or new (with the best "
-        "candidate on the other side, to judge by)."
-    ),
-}
-
-_TITLES = {
-    "alignment": "Chapter alignment",
-    "judgements": "Changed judgements",
-    "forecasts": "Forecast scorecard",
-    "themes": "Themes",
-    "recommendations": "Recommendations",
-}
 
 
 class _Builder:
@@ -475,7 +229,7 @@ class _Builder:
         head = (Span(f"{rec.chapter} 提言 {rec.index}", "code"), Span("\n"))
         if text is None:
             return (*head, *plain(cut(rec.text, self.settings.quote_chars)))
-        return (*head, *_cut_spans(text, self.settings.quote_chars))
+        return (*head, *cut_spans(text, self.settings.quote_chars))
 
     # -- header --
 
@@ -596,8 +350,9 @@ class _Builder:
         return message
 
     def _section(self, key: str, tables: Sequence[Table]) -> Section:
-        legend = _LEGENDS[key].format(old=self.old, new=self.new)
-        return Section(key, _TITLES[key], legend, tuple(tables))
+        text = load_table("sections.toml")[key]
+        legend = text["legend"].format(old=self.old, new=self.new)
+        return Section(key, text["title"], " ".join(legend.split()), tuple(tables))
 
     # -- sections --
 
@@ -901,11 +656,8 @@ class _Builder:
         if fate.similarity is not None:
             notes.append(f"Similarity {fate.similarity:.2f} (cosine of the two texts).")
         mostly_alike: Cell = ()
-        if fate.old is not None and fate.new is not None and fate.old.text != fate.new.text:
-            from rapidfuzz.distance import Indel
-
-            if Indel.normalized_similarity(fate.old.text, fate.new.text) >= _REDLINE_MIN:
-                mostly_alike = redline(fate.old.text, fate.new.text)
+        if fate.old is not None and fate.new is not None:
+            mostly_alike = redline_if_alike(fate.old.text, fate.new.text)
         others: tuple[Side, ...] = ()
         if fate.candidate is not None:
             other = self.new if fate.old is not None else self.old
@@ -929,22 +681,3 @@ def _carried(link: AlignmentLink) -> tuple[str, ...]:
     if not link.judgements:
         return ()
     return (f"{len(link.judgements)} judgements of this chapter go with it (listed in JSON)",)
-
-
-def _cut_spans(cell: Cell, limit: int) -> Cell:
-    """Spans cut to `limit` characters in all, newlines flattened, with "…" when cut."""
-    out: list[Span] = []
-    left = limit if limit > 0 else None
-    for span in cell:
-        text = re.sub(r"\s*\n\s*", " ", span.text)
-        if left is not None:
-            if left <= 0:
-                break
-            if len(text) > left:
-                out.append(Span(text[: max(left - 1, 0)], span.style, span.kind))
-                out.append(Span("…"))
-                left = 0
-                continue
-            left -= len(text)
-        out.append(Span(text, span.style, span.kind))
-    return _merged(out)
