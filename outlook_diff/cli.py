@@ -22,6 +22,7 @@ import typer
 from typer.core import TyperGroup
 
 from outlook_diff import __version__
+from outlook_diff.editions import DEFAULT_MAX_SIZE_MB
 from outlook_diff.errors import OutlookDiffError, interrupted_exit_code
 from outlook_diff.output import check_output as _check_output
 from outlook_diff.output import emit as _emit
@@ -307,7 +308,7 @@ class Compared:
     cache_dir: Path | None = None
     encoding: str | None = None
     password: str | None = None
-    max_size: int = 64
+    max_size: int = DEFAULT_MAX_SIZE_MB
     old_label: str | None = None
     new_label: str | None = None
 
@@ -352,7 +353,7 @@ def compare_command(
     cache_dir: CacheDirOpt = None,
     encoding: EncodingOpt = None,
     password: PasswordOpt = None,
-    max_size: MaxSizeOpt = 64,
+    max_size: MaxSizeOpt = DEFAULT_MAX_SIZE_MB,
     old_label: OldLabelOpt = None,
     new_label: NewLabelOpt = None,
     width: WidthOpt = None,
@@ -481,7 +482,7 @@ def chapters_command(
     output: OutputOpt = None,
     encoding: EncodingOpt = None,
     password: PasswordOpt = None,
-    max_size: MaxSizeOpt = 64,
+    max_size: MaxSizeOpt = DEFAULT_MAX_SIZE_MB,
     label: Annotated[
         str | None, typer.Option("--label", help="Label (default: the year in its title).")
     ] = None,
@@ -525,7 +526,7 @@ def align_command(
     cache_dir: CacheDirOpt = None,
     encoding: EncodingOpt = None,
     password: PasswordOpt = None,
-    max_size: MaxSizeOpt = 64,
+    max_size: MaxSizeOpt = DEFAULT_MAX_SIZE_MB,
     old_label: OldLabelOpt = None,
     new_label: NewLabelOpt = None,
     width: WidthOpt = None,
@@ -607,7 +608,7 @@ def show_command(
     cache_dir: CacheDirOpt = None,
     encoding: EncodingOpt = None,
     password: PasswordOpt = None,
-    max_size: MaxSizeOpt = 64,
+    max_size: MaxSizeOpt = DEFAULT_MAX_SIZE_MB,
     old_label: OldLabelOpt = None,
     new_label: NewLabelOpt = None,
     quiet: QuietOpt = False,

@@ -15,7 +15,8 @@ from outlook_diff.datafiles import data_path, load_table
 from outlook_diff.errors import OutlookDiffError
 from outlook_diff.model import Edition
 
-DEFAULT_MAX_SIZE = 64 * 1024 * 1024
+DEFAULT_MAX_SIZE_MB = 64  # --max-size, for every command that reads an edition
+DEFAULT_MAX_SIZE = DEFAULT_MAX_SIZE_MB * 1024 * 1024
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from outlook_diff.editions import DEFAULT_MAX_SIZE_MB
+
 # The subcommands, in the order `--help` lists them (cli.py reads them from here).
 COMMANDS = ("compare", "show", "chapters", "align", "editions")
 FORMATS = ("table", "markdown", "html", "json")
@@ -74,7 +76,7 @@ class Request:
     cache_dir: Path | None = None
     encoding: str | None = None
     password: str | None = None
-    max_size: int = 64
+    max_size: int = DEFAULT_MAX_SIZE_MB
     old_label: str | None = None
     new_label: str | None = None
     width: int | None = None

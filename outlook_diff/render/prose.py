@@ -76,6 +76,8 @@ def break_offsets(text: str, width: int) -> list[int]:
         start = best
         while start < len(text) and text[start] == " ":  # a break eats the spaces at it
             start += 1
-        if start != best:
+        if start == len(text):  # only spaces were left: they end the last line
+            offsets.pop()
+        elif start != best:
             offsets[-1] = start
     return offsets
