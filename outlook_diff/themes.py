@@ -64,6 +64,7 @@ class _Word:
 @dataclass(frozen=True)
 class _Settings:
     recommendation_section: str
+    citation: re.Pattern[str]
     max_tokens: int
     min_chars: int
     min_katakana_chars: int
@@ -99,6 +100,7 @@ def _settings() -> _Settings:
     select: dict[str, Any] = table["select"]
     return _Settings(
         recommendation_section=str(table["recommendation_section"]),
+        citation=re.compile(str(table["citation"])),
         max_tokens=int(extract["max_tokens"]),
         min_chars=int(extract["min_chars"]),
         min_katakana_chars=int(extract["min_katakana_chars"]),
@@ -581,7 +583,8 @@ class _Passage:
     text: str
     normalised: str
     paragraph: int  # the paragraph's place in its chapter (each recommendation is one)
-    body: bool = True  # False for a chapter title or a ◆ heading
+    body: bool = True  # False for a chapter title, a ◆ heading or a footnote
+    note: bool = False  # a footnote
 
 
 @dataclass(frozen=True)
@@ -608,7 +611,9 @@ class _Counts:
         return sum(
             1
             for p in self.uses.get(term, [])
-            if not p.body or f"「{term}" in p.normalised or f"{term}」" in p.normalised
+            if (not p.body and not p.note)
+            or f"「{term}" in p.normalised
+            or f"{term}」" in p.normalised
         )
 
     def dispersed(self, term: str) -> bool:
@@ -617,7 +622,8 @@ class _Counts:
 
 
 def _passages(chapter: Chapter, recommendation_section: str) -> Iterator[_Passage]:
-    """The counted text of a chapter: its title, ◆ headings, body sentences, recommendations.
+    """The counted text of a chapter: its title, ◆ headings, body sentences, recommendations
+    and footnotes.
 
     Titles and headings count (a chapter titled 米国の抑制主義 is about 抑制主義), each as a
     paragraph of its own.
@@ -646,6 +652,14 @@ def _passages(chapter: Chapter, recommendation_section: str) -> Iterator[_Passag
         for text in _SENTENCE_END.split(recommendation.text):
             if text.strip():
                 yield _Passage(chapter.id, recommendation_section, text, normalize(text), paragraph)
+    # A footnote that explains (パクス・シリカは米国主導の国際イニシアチブで…) names a theme; one
+    # that cites a source names its authors and publishers (川崎研一（2025）『…』, 大和総研 URL).
+    citation = _settings().citation
+    for footnote in chapter.footnotes:
+        if citation.search(footnote):
+            continue
+        paragraph += 1
+        yield _Passage(chapter.id, None, footnote, normalize(footnote), paragraph, False, True)
 
 
 def _selected(edition: Edition, chapter_ids: Collection[str] | None) -> list[Chapter]:
@@ -816,7 +830,7 @@ def _ranked(scores: dict[str, float], counts: _Counts) -> list[str]:
     same thing twice (高市 / 高市首相, 米中首脳 / 米中首脳会談), so only one stays, at the
     better rank: the longer spelling when it carries at least `nested_share` of the shorter
     one's uses, except that a name with a title or a common word after it is shown as the
-    name (高市, バイデン, G2 for 米中G2; but 東京グローバル・ダイアログ, a name of its own).
+    name (高市, バイデン; but 東京グローバル・ダイアログ, a name of its own).
     A shorter term used much more on its own is a theme of its own (台湾 beside 台湾有事).
     """
     share = _settings().nested_share
@@ -884,10 +898,77 @@ def _contexts(term: str, counts: _Counts) -> tuple[Quote, ...]:
     return tuple(Quote(p.chapter, p.section, p.text) for p in picked)
 
 
-def _theme(term: str, old: _Counts, new: _Counts, side: Literal["old", "new"]) -> Theme:
+_ACRONYM = r"[A-Z][A-Za-z0-9]{1,9}"
+# IEEPA（国際緊急経済権限法）, IPEF（インド太平洋経済枠組み）: an acronym and what it stands for
+# (normalised text has ASCII parentheses).
+_ACRONYM_FIRST = re.compile(rf"(?<![A-Za-z0-9])({_ACRONYM})\(([^()A-Za-z]{{4,30}})\)")
+# 国際緊急経済権限法（IEEPA）: the term that ends at the parenthesis.
+_ACRONYM_AFTER = re.compile(rf"\(({_ACRONYM})\)")
+
+
+def _expansions(passages: Iterable[_Passage]) -> dict[str, str]:
+    """What the editions say each acronym stands for, the first time they spell it out.
+
+    国際緊急経済権限法（IEEPA） gives IEEPA → 国際緊急経済権限法: the longest term of at least
+    two words or four characters that ends at the parenthesis (so 韓国（APEC）, where the
+    parenthesis names the venue, gives nothing).
+    """
+    found: dict[str, str] = {}
+    for passage in passages:
+        text = passage.normalised
+        for match in _ACRONYM_FIRST.finditer(text):
+            found.setdefault(match.group(1), match.group(2))
+        for match in _ACRONYM_AFTER.finditer(text):
+            end = match.start()
+            before = [
+                t
+                for s, e, t in _analyse(text).occurrences
+                if e == end and (_whole_run_words(t) >= 2 or len(t) >= 4)
+            ]
+            if before and match.group(1) not in found:
+                found[match.group(1)] = max(before, key=len)
+    return found
+
+
+@cache
+def _spelled_out() -> dict[str, str]:
+    """Acronyms that aliases.toml spells out (NATO → 北大西洋条約機構): these win over what the
+    text seems to say, which the heuristic can cut short (自由で開かれた|インド太平洋（FOIP）)."""
+    found: dict[str, str] = {}
+    for entry in load_table("aliases.toml")["alias"]:
+        term = normalize(entry["term"])
+        if re.fullmatch(_ACRONYM, term):
+            for same in entry["same"]:
+                if not re.search(r"[A-Za-z]", same):
+                    found.setdefault(term, normalize(same))
+    return found
+
+
+def _shown(term: str, *expansions: dict[str, str]) -> str:
+    """The term as a list shows it: an acronym with what it stands for, IEEPA（国際緊急経済権限法）
+    (from aliases.toml, else the first of `expansions` that has one)."""
+    expansion = next((e[term] for e in (_spelled_out(), *expansions) if term in e), None)
+    return f"{term}（{expansion}）" if expansion and expansion != term else term
+
+
+def bare_term(shown: str) -> str:
+    """The term of a theme as a list shows it: IEEPA（国際緊急経済権限法） → IEEPA."""
+    match = re.fullmatch(rf"({_ACRONYM})（[^（）]+）", shown)
+    return match.group(1) if match else shown
+
+
+def _theme(
+    term: str,
+    old: _Counts,
+    new: _Counts,
+    side: Literal["old", "new"],
+    expansions: tuple[dict[str, str], dict[str, str]],
+) -> Theme:
+    # Spelled out as the edition where the theme matters spells it out.
+    first, second = expansions if side == "old" else expansions[::-1]
     return Theme(
         id="",
-        term=term,
+        term=_shown(term, first, second),
         old_count=old.total[term],
         new_count=new.total[term],
         old_rate=old.rate(term),
@@ -910,6 +991,8 @@ class _Selection:
     vanished: dict[str, float]
     rising: dict[str, float]
     fading: dict[str, float]
+    # acronym → what it stands for, as each edition (old, new) spells it out first
+    expansions: tuple[dict[str, str], dict[str, str]]
 
 
 def _select(
@@ -922,12 +1005,11 @@ def _select(
     section = settings.recommendation_section
     # The vocabulary comes from every chapter of both editions, so a --chapter filter changes
     # the counts but not what a term is; built from both sides, it is the same when swapped.
-    vocabulary = _vocabulary(
-        passage
+    passages = [
+        [passage for chapter in edition.chapters for passage in _passages(chapter, section)]
         for edition in (old, new)
-        for chapter in edition.chapters
-        for passage in _passages(chapter, section)
-    )
+    ]
+    vocabulary = _vocabulary(passages[0] + passages[1])
     before = _count(old, old_chapters, vocabulary)
     after = _count(new, new_chapters, vocabulary)
 
@@ -954,7 +1036,8 @@ def _select(
             rising[t] = _score(t, before, after)
         elif -ratio >= settings.min_log2_ratio and before.total[t] >= settings.min_change_count:
             fading[t] = _score(t, before, after)
-    return _Selection(before, after, appeared, vanished, rising, fading)
+    expansions = (_expansions(passages[0]), _expansions(passages[1]))
+    return _Selection(before, after, appeared, vanished, rising, fading, expansions)
 
 
 def compare_themes(
@@ -973,10 +1056,10 @@ def compare_themes(
     s = _select(old, new, old_chapters, new_chapters)
     before, after = s.before, s.after
     lists = (
-        tuple(_theme(t, before, after, "new") for t in _ranked(s.appeared, after)),
-        tuple(_theme(t, before, after, "old") for t in _ranked(s.vanished, before)),
-        tuple(_theme(t, before, after, "new") for t in _ranked(s.rising, after)),
-        tuple(_theme(t, before, after, "old") for t in _ranked(s.fading, before)),
+        tuple(_theme(t, before, after, "new", s.expansions) for t in _ranked(s.appeared, after)),
+        tuple(_theme(t, before, after, "old", s.expansions) for t in _ranked(s.vanished, before)),
+        tuple(_theme(t, before, after, "new", s.expansions) for t in _ranked(s.rising, after)),
+        tuple(_theme(t, before, after, "old", s.expansions) for t in _ranked(s.fading, before)),
     )
     # Ids T1… run over the four lists in report order (new, rising, dropped, fading).
     order = (lists[0], lists[2], lists[1], lists[3])

@@ -17,7 +17,7 @@ from outlook_diff.datafiles import data_path
 from outlook_diff.model import Edition
 from outlook_diff.parse import parse
 from outlook_diff.report import Theme, ThemeChanges
-from outlook_diff.themes import compare_themes, terms
+from outlook_diff.themes import bare_term, compare_themes, terms
 
 # --- extraction on raw strings ---------------------------------------------------------------
 
@@ -159,11 +159,12 @@ def changes(editions: tuple[Edition, Edition]) -> ThemeChanges:
 
 
 def _find(themes: tuple[Theme, ...], term: str) -> Theme:
-    return next(t for t in themes if t.term == term)
+    return next(t for t in themes if bare_term(t.term) == term)
 
 
 def _terms_of(themes: tuple[Theme, ...]) -> list[str]:
-    return [t.term for t in themes]
+    """The terms of a list, without the spelled-out acronyms (IEEPA, not IEEPA（…）)."""
+    return [bare_term(t.term) for t in themes]
 
 
 def test_g2_is_new_in_2026_and_g20_does_not_feed_it(changes: ThemeChanges) -> None:
@@ -260,7 +261,7 @@ def test_lists_are_ranked_and_hold_no_term_inside_another(changes: ThemeChanges)
     for themes in (changes.new, changes.dropped, changes.rising, changes.fading):
         names = _terms_of(themes)
         assert len(names) == len(set(names))
-        count = {t.term: t.new_count if t.side == "new" else t.old_count for t in themes}
+        count = {bare_term(t.term): t.new_count if t.side == "new" else t.old_count for t in themes}
         for a in names:
             # A part of another term (on its word boundaries) stays beside it only when it is
             # used much more on its own: 台湾 beside 台湾有事, but not 高市 beside 高市首相.
@@ -290,6 +291,48 @@ def test_lists_are_ranked_and_hold_no_term_inside_another(changes: ThemeChanges)
         assert all(c.startswith("2025/") for c in theme.chapters)
 
 
+def test_acronyms_are_shown_with_what_the_text_says_they_stand_for(
+    changes: ThemeChanges,
+) -> None:
+    # 2026 ch2: "国際緊急経済権限法（IEEPA）が根拠"; 2025 ch2: "IPEF（インド太平洋経済枠組み）".
+    assert _find(changes.new, "IEEPA").term == "IEEPA（国際緊急経済権限法）"
+    assert _find(changes.dropped, "IPEF").term == "IPEF（インド太平洋経済枠組み）"
+    # aliases.toml wins over the text, where the term before the parenthesis is cut short
+    # (自由で開かれた|インド太平洋（FOIP）); its 2025 long form 「自由で開かれたインド太平洋」 folds in.
+    foip = _find(changes.rising, "FOIP")
+    assert foip.term == "FOIP（自由で開かれたインド太平洋）"
+    assert (foip.old_count, foip.new_count) == (2, 4)
+    # 韓国（APEC） names the venue, not what APEC stands for.
+    assert _find(changes.new, "APEC").term == "APEC"
+    assert bare_term("IEEPA（国際緊急経済権限法）") == "IEEPA"
+    assert bare_term("戦略的自律") == "戦略的自律"
+
+
+def test_explaining_footnotes_count_and_citations_do_not(changes: ThemeChanges) -> None:
+    # パクス・シリカ: once in 2026 ch7's body, once in its footnote 1, which explains it.
+    pax = _find(changes.new, "パクス・シリカ")
+    assert (pax.old_count, pax.new_count, pax.chapters) == (0, 2, ("2026/ch07",))
+    # 2026 ch2's footnotes cite 川崎研一（2025）『…』 and 大和総研 with a web address.
+    listed = {t for group in (changes.new, changes.rising) for t in _terms_of(group)}
+    assert not {"川崎", "大和", "川崎研一", "大和総研"} & listed
+
+
+def test_nested_terms_make_one_line(changes: ThemeChanges) -> None:
+    new = _terms_of(changes.new)
+    # 高市 (4) and 高市首相 (3): the name; 米中首脳 (4) inside 米中首脳会談 (3): the longer.
+    assert "高市" in new and "高市首相" not in new
+    assert "米中首脳会談" in new and "米中首脳" not in new
+    # G2 (5) / 米中G2 (3) and 戦略的自律 (5) / 戦略的自律性 (3): the shorter is used on its own
+    # often enough (under nested_share), so both stay.
+    assert {"G2", "米中G2", "戦略的自律", "戦略的自律性"} <= set(new)
+    # Nesting is on word boundaries: US is no part of AUKUS.
+    from outlook_diff.themes import _nested
+
+    assert not _nested("US", "AUKUS")
+    assert _nested("高市", "高市首相")
+    assert "AUKUS" in _terms_of(changes.dropped)
+
+
 def test_context_quotes_are_printed_text_containing_the_term(
     changes: ThemeChanges, editions: tuple[Edition, Edition]
 ) -> None:
@@ -304,6 +347,7 @@ def test_context_quotes_are_printed_text_containing_the_term(
             texts.add(c.title)  # a term only in a title or heading is quoted from there
             recommendations = "".join(r.text for r in c.recommendations)
             texts.add(recommendations)
+            texts.update(c.footnotes)  # an explaining footnote counts (パクス・シリカ)
     for theme in (*changes.new, *changes.rising, *changes.dropped, *changes.fading):
         assert theme.context is not None
         assert theme.context.chapter in theme.chapters
@@ -311,7 +355,8 @@ def test_context_quotes_are_printed_text_containing_the_term(
         for quote in theme.contexts:
             texts = printed[quote.chapter]
             assert quote.text in texts or any(quote.text in t for t in texts)
-            assert theme.term in {fold(t) for t in terms(quote.text)} or theme.term in quote.text
+            term = bare_term(theme.term)
+            assert term in {fold(t) for t in terms(quote.text)} or term in quote.text
 
 
 def test_an_edition_compared_with_itself_has_no_theme_changes(
