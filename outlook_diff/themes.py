@@ -76,6 +76,7 @@ class _Settings:
     single_token_pos_excluded: frozenset[str]
     no_end_pos: frozenset[str]
     stop: frozenset[str]
+    not_themes: frozenset[str]
     stop_patterns: tuple[re.Pattern[str], ...]
     synonyms: dict[str, str]
     min_count: int
@@ -112,6 +113,7 @@ def _settings() -> _Settings:
         single_token_pos_excluded=frozenset(extract["single_token_pos_excluded"]),
         no_end_pos=frozenset(extract["no_end_pos"]),
         stop=frozenset(normalize(term) for term in extract["stop"]),
+        not_themes=frozenset(normalize(term) for term in select["not_themes"]),
         stop_patterns=tuple(re.compile(p) for p in extract["stop_patterns"]),
         synonyms={
             normalize(same): normalize(entry["term"])
@@ -1014,22 +1016,23 @@ def _select(
     after = _count(new, new_chapters, vocabulary)
 
     key = settings.min_keyness
+    listed = [t for t in (before.total.keys() | after.total.keys()) if t not in settings.not_themes]
     # A term absent from one edition is judged by the Poisson rule of `_absent_matters` (is
     # the absence more than the other edition's shortness?); keyness then ranks them.
     appeared = {
         t: _score(t, before, after)
-        for t in after.total
+        for t in listed
         if not before.total[t] and _absent_matters(t, after, before)
     }
     vanished = {
         t: _score(t, before, after)
-        for t in before.total
+        for t in listed
         if not after.total[t] and _absent_matters(t, before, after)
     }
     rising: dict[str, float] = {}
     fading: dict[str, float] = {}
-    for t in before.total.keys() & after.total.keys():
-        if _keyness(t, before, after) < key:
+    for t in listed:
+        if not (before.total[t] and after.total[t]) or _keyness(t, before, after) < key:
             continue
         ratio = _log2_ratio(t, before, after)
         if ratio >= settings.min_log2_ratio and after.total[t] >= settings.min_change_count:

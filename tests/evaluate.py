@@ -277,7 +277,8 @@ def evaluate_themes(
         )
     from outlook_diff.datafiles import load_table
 
-    stop = {normalize(t) for t in load_table("themes.toml")["extract"]["stop"]}
+    table = load_table("themes.toml")
+    stop = {normalize(t) for t in table["extract"]["stop"] + table["select"]["not_themes"]}
     every = [fold(bare_term(t.term)) for kind in THEME_TOP for t in getattr(themes, kind)]
     listed = sum(1 for t in every if t in stop)
     scores["stoplist terms listed"] = Score(listed, len(every), 0)

@@ -291,6 +291,22 @@ def test_lists_are_ranked_and_hold_no_term_inside_another(changes: ThemeChanges)
         assert all(c.startswith("2025/") for c in theme.chapters)
 
 
+def test_generic_words_stay_key_terms_but_are_never_listed(changes: ThemeChanges) -> None:
+    # themes.toml [select] not_themes: 攻撃 (18 → 4 uses) still ties two sentences together
+    # for the judgement stage, but no reader writes it down as a theme.
+    from outlook_diff.datafiles import load_table
+
+    assert "攻撃" in terms("ミサイル攻撃が続く。")
+    not_themes = set(load_table("themes.toml")["select"]["not_themes"])
+    assert "攻撃" in not_themes
+    listed = {
+        t
+        for group in (changes.new, changes.dropped, changes.rising, changes.fading)
+        for t in _terms_of(group)
+    }
+    assert not not_themes & listed
+
+
 def test_acronyms_are_shown_with_what_the_text_says_they_stand_for(
     changes: ThemeChanges,
 ) -> None:
