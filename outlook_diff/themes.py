@@ -566,7 +566,15 @@ def _specificity_now(term: str) -> float:
         # 常態化, 経済力, 優位性: one word made into another by a suffix names a process or a
         # quality of anything, not a subject of its own.
         derived = len(parts) == 2 and parts[1].form in settings.bound_suffixes
-        weight = weights["derived"] if derived else weights["compound"]
+        # 台湾情勢, 米朝関係, 欧州各国: a word and a generic head (a stop-term) say no more
+        # than the word.
+        generic = len(parts) == 2 and parts[1].form in settings.stop | settings.not_themes
+        if derived:
+            weight = weights["derived"]
+        elif generic:
+            weight = weights["generic_head"]
+        else:
+            weight = weights["compound"]
     else:
         word = next(w for w in _words(term) if w.role != "break")
         weight = weights.get(word.kind, weights["common"])
