@@ -79,6 +79,7 @@ class _Settings:
     not_themes: frozenset[str]
     stop_patterns: tuple[re.Pattern[str], ...]
     synonyms: dict[str, str]
+    short_forms: dict[str, str]
     min_count: int
     min_keyness: float
     min_paragraphs: int
@@ -120,6 +121,7 @@ def _settings() -> _Settings:
             for entry in load_table("aliases.toml")["alias"]
             for same in entry["same"]
         },
+        short_forms={normalize(k): normalize(v) for k, v in extract["short_forms"].items()},
         min_count=int(select["min_count"]),
         min_keyness=float(select["min_keyness"]),
         min_paragraphs=int(select["min_paragraphs"]),
@@ -693,6 +695,9 @@ class _Vocabulary:
 
     terms: frozenset[str]
     phrases: frozenset[str]
+    # 米政府 → 米国政府: a compound with a short form (themes.toml short_forms) counts as the
+    # one with the long form, where the editions also write the long one.
+    folds: dict[str, str]
 
 
 def _vocabulary(passages: Iterable[_Passage]) -> _Vocabulary:
@@ -706,7 +711,14 @@ def _vocabulary(passages: Iterable[_Passage]) -> _Vocabulary:
                 phrases.add(term)
             elif _is_name(term) or _is_loanword(term):
                 free.add(term)
-    return _Vocabulary(frozenset(free), frozenset(phrases))
+    folds: dict[str, str] = {}
+    for short, long in _settings().short_forms.items():
+        for term in free:
+            if term.startswith(short) and not term.startswith(long) and len(term) > len(short):
+                longer = long + term[len(short) :]
+                if longer in free:
+                    folds[term] = longer
+    return _Vocabulary(frozenset(free), frozenset(phrases), folds)
 
 
 @lru_cache(maxsize=8192)
@@ -738,7 +750,11 @@ def _is_loanword(term: str) -> bool:
 
 def _occurrences(passage: _Passage, vocabulary: _Vocabulary) -> list[str]:
     analysis = _analyse(passage.normalised)
-    spans = {(s, e): t for s, e, t in analysis.occurrences if t in vocabulary.terms}
+    spans = {
+        (s, e): vocabulary.folds.get(t, t)
+        for s, e, t in analysis.occurrences
+        if t in vocabulary.terms
+    }
     for phrase in vocabulary.phrases:
         start = passage.normalised.find(phrase)
         while start >= 0:
