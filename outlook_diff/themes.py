@@ -186,22 +186,28 @@ def _user_dictionary() -> Path | None:
     lexicon = "\n".join(rows) + "\n"
     stamp = f"{lexicon}|sudachipy={version('sudachipy')}|core={version('sudachidict-core')}"
     digest = hashlib.sha256(stamp.encode("utf-8")).hexdigest()[:16]
+    import tempfile
+
     directory = cache_root() / "sudachi"
     target = directory / f"user-{digest}.dic"
     if target.exists():
         return target
-    import tempfile
-
-    directory.mkdir(parents=True, exist_ok=True)
     system = Path(sudachidict_core.__file__).parent / "resources" / "system.dic"
-    with tempfile.TemporaryDirectory(dir=directory, prefix=".tmp-") as work:
+    with tempfile.TemporaryDirectory(prefix="outlook-diff-") as work:
         source = Path(work) / "words.csv"
         source.write_text(lexicon, encoding="utf-8")
         built = Path(work) / "user.dic"
         sudachipy.sudachipy.build_user_dic(
             system=str(system), lex=[str(source)], output=str(built), description="outlook-diff"
         )
-        atomic_write(target, built.read_bytes())
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            atomic_write(target, built.read_bytes())
+        except OSError:
+            # A read-only cache: keep this process's copy where the tokenizer can read it.
+            kept = Path(tempfile.mkdtemp(prefix="outlook-diff-")) / target.name
+            kept.write_bytes(built.read_bytes())
+            return kept
     return target
 
 
