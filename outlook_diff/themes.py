@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
+from pathlib import Path
 from typing import Any, Literal
 
 from outlook_diff.datafiles import load_table
@@ -63,6 +64,7 @@ class _Word:
 @dataclass(frozen=True)
 class _Settings:
     recommendation_section: str
+    citation: re.Pattern[str]
     max_tokens: int
     min_chars: int
     min_katakana_chars: int
@@ -74,8 +76,10 @@ class _Settings:
     single_token_pos_excluded: frozenset[str]
     no_end_pos: frozenset[str]
     stop: frozenset[str]
+    not_themes: frozenset[str]
     stop_patterns: tuple[re.Pattern[str], ...]
     synonyms: dict[str, str]
+    short_forms: dict[str, str]
     min_count: int
     min_keyness: float
     min_paragraphs: int
@@ -86,6 +90,9 @@ class _Settings:
     specificity: dict[str, float]
     length_bonus: float
     dispersion_weight: float
+    nested_share: float
+    marked_weight: float
+    marked_cap: int
 
 
 @cache
@@ -95,6 +102,7 @@ def _settings() -> _Settings:
     select: dict[str, Any] = table["select"]
     return _Settings(
         recommendation_section=str(table["recommendation_section"]),
+        citation=re.compile(str(table["citation"])),
         max_tokens=int(extract["max_tokens"]),
         min_chars=int(extract["min_chars"]),
         min_katakana_chars=int(extract["min_katakana_chars"]),
@@ -106,12 +114,14 @@ def _settings() -> _Settings:
         single_token_pos_excluded=frozenset(extract["single_token_pos_excluded"]),
         no_end_pos=frozenset(extract["no_end_pos"]),
         stop=frozenset(normalize(term) for term in extract["stop"]),
+        not_themes=frozenset(normalize(term) for term in select["not_themes"]),
         stop_patterns=tuple(re.compile(p) for p in extract["stop_patterns"]),
         synonyms={
             normalize(same): normalize(entry["term"])
             for entry in load_table("aliases.toml")["alias"]
             for same in entry["same"]
         },
+        short_forms={normalize(k): normalize(v) for k, v in extract["short_forms"].items()},
         min_count=int(select["min_count"]),
         min_keyness=float(select["min_keyness"]),
         min_paragraphs=int(select["min_paragraphs"]),
@@ -122,18 +132,83 @@ def _settings() -> _Settings:
         specificity={str(k): float(v) for k, v in select["specificity"].items()},
         length_bonus=float(select["length_bonus"]),
         dispersion_weight=float(select["dispersion_weight"]),
+        nested_share=float(select["nested_share"]),
+        marked_weight=float(select["marked_weight"]),
+        marked_cap=int(select["marked_cap"]),
     )
 
 
 @cache
 def _tokenizer() -> Any:
-    """The Sudachi tokenizer, built once per process (loading the dictionary takes ~0.3 s)."""
-    from sudachipy import Dictionary, SplitMode
+    """The Sudachi tokenizer, built once per process (loading the dictionary takes ~0.3 s),
+    with the words of data/sudachi_words.toml."""
+    from sudachipy import Config, Dictionary, SplitMode
 
-    dictionary = Dictionary(dict="core")
+    user = _user_dictionary()
+    config = Config(user=[str(user)]) if user is not None else None
+    dictionary = Dictionary(dict="core", config=config)
     # sudachipy 0.7 renamed create() to tokenizer(); 0.6 only has create().
     factory = getattr(dictionary, "tokenizer", None) or dictionary.create
     return factory(mode=SplitMode.C)
+
+
+def _user_dictionary() -> Path | None:
+    """The compiled user dictionary of data/sudachi_words.toml, built into the cache
+    directory on first use (None when the table is empty)."""
+    import hashlib
+    from importlib.metadata import version
+
+    import sudachidict_core
+    import sudachipy
+
+    from outlook_diff.cache import atomic_write, cache_root
+
+    words = load_table("sudachi_words.toml").get("word", [])
+    if not words:
+        return None
+    # A user dictionary word needs the connection ids of its part of speech; sudachipy's
+    # unknown-word table lists them for the noun classes a user word can be.
+    resources = Path(sudachipy.__file__).parent / "resources"
+    ids: dict[str, str] = {}
+    for line in (resources / "unk.def").read_text(encoding="utf-8").splitlines():
+        fields = line.split(",")
+        if len(fields) >= 7:
+            ids.setdefault(",".join(fields[4:7]), fields[1])
+    rows = []
+    for word in words:
+        surface = normalize(str(word["surface"]))
+        pos = str(word["pos"])
+        ids_of = ids[pos]  # a KeyError names a part of speech the table cannot give ids for
+        rows.append(
+            f"{surface},{ids_of},{ids_of},3000,{surface},{pos},*,*,*,"
+            f"{word['reading']},{surface},*,A,*,*,*"
+        )
+    lexicon = "\n".join(rows) + "\n"
+    stamp = f"{lexicon}|sudachipy={version('sudachipy')}|core={version('sudachidict-core')}"
+    digest = hashlib.sha256(stamp.encode("utf-8")).hexdigest()[:16]
+    import tempfile
+
+    directory = cache_root() / "sudachi"
+    target = directory / f"user-{digest}.dic"
+    if target.exists():
+        return target
+    system = Path(sudachidict_core.__file__).parent / "resources" / "system.dic"
+    with tempfile.TemporaryDirectory(prefix="outlook-diff-") as work:
+        source = Path(work) / "words.csv"
+        source.write_text(lexicon, encoding="utf-8")
+        built = Path(work) / "user.dic"
+        sudachipy.sudachipy.build_user_dic(
+            system=str(system), lex=[str(source)], output=str(built), description="outlook-diff"
+        )
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            atomic_write(target, built.read_bytes())
+        except OSError:
+            # A read-only cache: keep this process's copy where the tokenizer can read it.
+            kept = Path(tempfile.mkdtemp(prefix="outlook-diff-")) / target.name
+            kept.write_bytes(built.read_bytes())
+            return kept
+    return target
 
 
 # --- words ----------------------------------------------------------------------------------
@@ -150,13 +225,27 @@ def _raw_words(text: str) -> list[_Raw]:
 
     raw: list[_Raw] = []
     for morpheme in _tokenizer().tokenize(text):
-        whole: _Raw = (
-            morpheme.begin(),
-            morpheme.end(),
-            morpheme.surface(),
-            tuple(morpheme.part_of_speech()),
-        )
-        parts = morpheme.split(SplitMode.B) if whole[3][0] == "名詞" else []
+        surface = morpheme.surface()
+        pos = tuple(morpheme.part_of_speech())
+        # A katakana word the dictionary does not know is nearly always a foreign name
+        # (ペゼシュキアン): Sudachi guesses a common noun.
+        if morpheme.is_oov() and _KATAKANA.fullmatch(surface):
+            pos = ("名詞", "固有名詞", "一般", "*", "*", "*")
+        whole: _Raw = (morpheme.begin(), morpheme.end(), surface, pos)
+        # セキュリティ|クリアランス: a loanword written solid is one word, even where the
+        # dictionary has only its halves.
+        if (
+            raw
+            and raw[-1][1] == whole[0]
+            and pos[0] == raw[-1][3][0] == "名詞"
+            and _KATAKANA.fullmatch(surface)
+            and _KATAKANA.fullmatch(raw[-1][2])
+        ):
+            last = raw.pop()
+            # The joined word is a name when either half is one.
+            joined = pos if pos[1] == "固有名詞" else last[3]
+            whole = (last[0], whole[1], last[2] + surface, joined)
+        parts = morpheme.split(SplitMode.B) if pos[0] == "名詞" and whole[2] == surface else []
         if len(parts) < 2:
             raw.append(whole)
             continue
@@ -327,7 +416,7 @@ class _Analysis:
 
 # Analyses and specificities from earlier runs (warm.analysis_cache fills these for a run), and
 # what this run computed beyond them (recorded only while a cache is in use). The second dict
-# also holds `_whole_run_words` counts, under "\0w" + term.
+# also holds `_whole_run_words` counts, under "\0w" + term, and `_is_name`, under "\0n" + term.
 _stored_analyses: dict[str, _Analysis] = {}
 _stored_specificity: dict[str, float] = {}
 _fresh: tuple[dict[str, _Analysis], dict[str, float]] | None = None
@@ -481,7 +570,19 @@ def _specificity_now(term: str) -> float:
     if count == 0:
         weight = weights["quoted"]
     elif count > 1:
-        weight = weights["compound"]
+        parts = [w for w in _words(term) if w.role != "break"]
+        # 常態化, 経済力, 優位性: one word made into another by a suffix names a process or a
+        # quality of anything, not a subject of its own.
+        derived = len(parts) == 2 and parts[1].form in settings.bound_suffixes
+        # 台湾情勢, 米朝関係, 欧州各国: a word and a generic head (a stop-term) say no more
+        # than the word.
+        generic = len(parts) == 2 and parts[1].form in settings.stop | settings.not_themes
+        if derived:
+            weight = weights["derived"]
+        elif generic:
+            weight = weights["generic_head"]
+        else:
+            weight = weights["compound"]
     else:
         word = next(w for w in _words(term) if w.role != "break")
         weight = weights.get(word.kind, weights["common"])
@@ -500,7 +601,8 @@ class _Passage:
     text: str
     normalised: str
     paragraph: int  # the paragraph's place in its chapter (each recommendation is one)
-    body: bool = True  # False for a chapter title or a ◆ heading
+    body: bool = True  # False for a chapter title, a ◆ heading or a footnote
+    note: bool = False  # a footnote
 
 
 @dataclass(frozen=True)
@@ -521,13 +623,25 @@ class _Counts:
         """Uses per 10,000 words."""
         return 10_000 * self.total[term] / max(self.words, 1)
 
+    def marked(self, term: str) -> int:
+        """In how many titles, ◆ headings and 「」 quotes the authors name the term: what
+        they mark as a subject (「抑制主義」, ◆ 統一地方選挙を控える台湾情勢)."""
+        return sum(
+            1
+            for p in self.uses.get(term, [])
+            if (not p.body and not p.note)
+            or f"「{term}" in p.normalised
+            or f"{term}」" in p.normalised
+        )
+
     def dispersed(self, term: str) -> bool:
         """Used in at least two paragraphs or two chapters: a theme, not one passage's word."""
         return self.paragraphs[term] >= _settings().min_paragraphs or self.spread(term) >= 2
 
 
 def _passages(chapter: Chapter, recommendation_section: str) -> Iterator[_Passage]:
-    """The counted text of a chapter: its title, ◆ headings, body sentences, recommendations.
+    """The counted text of a chapter: its title, ◆ headings, body sentences, recommendations
+    and footnotes.
 
     Titles and headings count (a chapter titled 米国の抑制主義 is about 抑制主義), each as a
     paragraph of its own.
@@ -556,6 +670,14 @@ def _passages(chapter: Chapter, recommendation_section: str) -> Iterator[_Passag
         for text in _SENTENCE_END.split(recommendation.text):
             if text.strip():
                 yield _Passage(chapter.id, recommendation_section, text, normalize(text), paragraph)
+    # A footnote that explains (パクス・シリカは米国主導の国際イニシアチブで…) names a theme; one
+    # that cites a source names its authors and publishers (川崎研一（2025）『…』, 大和総研 URL).
+    citation = _settings().citation
+    for footnote in chapter.footnotes:
+        if citation.search(footnote):
+            continue
+        paragraph += 1
+        yield _Passage(chapter.id, None, footnote, normalize(footnote), paragraph, False, True)
 
 
 def _selected(edition: Edition, chapter_ids: Collection[str] | None) -> list[Chapter]:
@@ -579,6 +701,9 @@ class _Vocabulary:
 
     terms: frozenset[str]
     phrases: frozenset[str]
+    # 米政府 → 米国政府: a compound with a short form (themes.toml short_forms) counts as the
+    # one with the long form, where the editions also write the long one.
+    folds: dict[str, str]
 
 
 def _vocabulary(passages: Iterable[_Passage]) -> _Vocabulary:
@@ -590,9 +715,16 @@ def _vocabulary(passages: Iterable[_Passage]) -> _Vocabulary:
         for start, _, term in analysis.occurrences:
             if passage.normalised[start - 1 : start] == "「" and not _whole_run_words(term):
                 phrases.add(term)
-            elif _is_name(term):
+            elif _is_name(term) or _is_loanword(term):
                 free.add(term)
-    return _Vocabulary(frozenset(free), frozenset(phrases))
+    folds: dict[str, str] = {}
+    for short, long in _settings().short_forms.items():
+        for term in free:
+            if term.startswith(short) and not term.startswith(long) and len(term) > len(short):
+                longer = long + term[len(short) :]
+                if longer in free:
+                    folds[term] = longer
+    return _Vocabulary(frozenset(free), frozenset(phrases), folds)
 
 
 @lru_cache(maxsize=8192)
@@ -603,13 +735,32 @@ def _is_name(term: str) -> bool:
     """
     if _whole_run_words(term) != 1:
         return False
+    stored = _stored_specificity.get("\0n" + term)
+    if stored is not None:
+        return bool(stored)
+    name = _is_name_now(term)
+    if _fresh is not None:
+        _fresh[1]["\0n" + term] = float(name)
+    return name
+
+
+def _is_name_now(term: str) -> bool:
     word = next(w for w in _words(term) if w.role != "break")
     return word.kind == "proper"
 
 
+def _is_loanword(term: str) -> bool:
+    """One katakana word, whole (セキュリティクリアランス in セキュリティクリアランス制度)."""
+    return bool(_KATAKANA.fullmatch(term)) and _whole_run_words(term) == 1
+
+
 def _occurrences(passage: _Passage, vocabulary: _Vocabulary) -> list[str]:
     analysis = _analyse(passage.normalised)
-    spans = {(s, e): t for s, e, t in analysis.occurrences if t in vocabulary.terms}
+    spans = {
+        (s, e): vocabulary.folds.get(t, t)
+        for s, e, t in analysis.occurrences
+        if t in vocabulary.terms
+    }
     for phrase in vocabulary.phrases:
         start = passage.normalised.find(phrase)
         while start >= 0:
@@ -676,9 +827,11 @@ def _keyness(term: str, old: _Counts, new: _Counts) -> float:
 def _score(term: str, old: _Counts, new: _Counts) -> float:
     """Keyness weighted by how specific the term is (names and compounds before plain nouns)
     and how widely the edition that uses it more spreads it over paragraphs."""
+    settings = _settings()
     side = new if new.total[term] * old.words >= old.total[term] * new.words else old
-    spread = 1.0 + _settings().dispersion_weight * math.log(max(side.paragraphs[term], 1))
-    return _keyness(term, old, new) * _specificity(term) * spread
+    spread = 1.0 + settings.dispersion_weight * math.log(max(side.paragraphs[term], 1))
+    marked = 1.0 + settings.marked_weight * min(side.marked(term), settings.marked_cap)
+    return _keyness(term, old, new) * _specificity(term) * spread * marked
 
 
 def _absent_matters(term: str, present: _Counts, absent: _Counts) -> bool:
@@ -703,17 +856,60 @@ def _log2_ratio(term: str, old: _Counts, new: _Counts) -> float:
 
 
 def _ranked(scores: dict[str, float], counts: _Counts) -> list[str]:
-    """Most key first (ties by term). A term nested in a kept one, or holding one, is left out
-    only when it adds nothing: it is used exactly as often (推進法 only ever appears in
-    経済安全保障推進法), so 台湾有事 stays beside 台湾."""
+    """Most key first (ties by term), one line per family of nested terms.
+
+    A term nested (on word boundaries) in a kept one whose uses it nearly all shares says the
+    same thing twice (高市 / 高市首相, 米中首脳 / 米中首脳会談), so only one stays, at the
+    better rank: the longer spelling when it carries at least `nested_share` of the shorter
+    one's uses, except that a name with a title or a common word after it is shown as the
+    name (高市, バイデン; but 東京グローバル・ダイアログ, a name of its own).
+    A shorter term used much more on its own is a theme of its own (台湾 beside 台湾有事).
+    """
+    share = _settings().nested_share
+
+    def related(a: str, b: str) -> bool:
+        # Nested on word boundaries, or anywhere with the very same uses (進歩 / 進歩派).
+        same = (a in b or b in a) and counts.total[a] == counts.total[b]
+        return _nested(a, b) or _nested(b, a) or same
+
+    def one_line(short: str, long: str) -> bool:
+        return counts.total[long] >= share * counts.total[short]
+
     kept: list[str] = []
     for term in sorted(scores, key=lambda t: (-scores[t], t)):
-        if not any(
-            (term in other or other in term) and counts.total[term] == counts.total[other]
-            for other in kept
-        ):
+        other = next((o for o in kept if related(term, o)), None)
+        if other is None:
             kept.append(term)
-    return kept
+            continue
+        short, long = (other, term) if other in term else (term, other)
+        if not one_line(short, long):
+            kept.append(term)
+            continue
+        wanted = short if _titled_name(short, long) else long
+        kept[kept.index(other)] = wanted
+        # 東京グローバル・ダイアログ replacing 東京 also stands for グローバル・ダイアログ.
+        kept = [
+            k
+            for k in kept
+            if k == wanted
+            or not related(k, wanted)
+            or not (one_line(k, wanted) if k in wanted else one_line(wanted, k))
+        ]
+    return list(dict.fromkeys(kept))
+
+
+def _nested(short: str, long: str) -> bool:
+    """Is `short` a part of `long` that starts and ends on its word boundaries (US is not a
+    part of AUKUS)?"""
+    return short != long and short in long and short in _terms(long)
+
+
+def _titled_name(name: str, term: str) -> bool:
+    """Is `term` the name `name` with one common word before or after it (高市首相)?"""
+    if not _is_name(name):
+        return False
+    rest = term.replace(name, "", 1)
+    return _whole_run_words(term) == 2 and not _is_name(rest)
 
 
 def _contexts(term: str, counts: _Counts) -> tuple[Quote, ...]:
@@ -734,10 +930,77 @@ def _contexts(term: str, counts: _Counts) -> tuple[Quote, ...]:
     return tuple(Quote(p.chapter, p.section, p.text) for p in picked)
 
 
-def _theme(term: str, old: _Counts, new: _Counts, side: Literal["old", "new"]) -> Theme:
+_ACRONYM = r"[A-Z][A-Za-z0-9]{1,9}"
+# IEEPA（国際緊急経済権限法）, IPEF（インド太平洋経済枠組み）: an acronym and what it stands for
+# (normalised text has ASCII parentheses).
+_ACRONYM_FIRST = re.compile(rf"(?<![A-Za-z0-9])({_ACRONYM})\(([^()A-Za-z]{{4,30}})\)")
+# 国際緊急経済権限法（IEEPA）: the term that ends at the parenthesis.
+_ACRONYM_AFTER = re.compile(rf"\(({_ACRONYM})\)")
+
+
+def _expansions(passages: Iterable[_Passage]) -> dict[str, str]:
+    """What the editions say each acronym stands for, the first time they spell it out.
+
+    国際緊急経済権限法（IEEPA） gives IEEPA → 国際緊急経済権限法: the longest term of at least
+    two words or four characters that ends at the parenthesis (so 韓国（APEC）, where the
+    parenthesis names the venue, gives nothing).
+    """
+    found: dict[str, str] = {}
+    for passage in passages:
+        text = passage.normalised
+        for match in _ACRONYM_FIRST.finditer(text):
+            found.setdefault(match.group(1), match.group(2))
+        for match in _ACRONYM_AFTER.finditer(text):
+            end = match.start()
+            before = [
+                t
+                for s, e, t in _analyse(text).occurrences
+                if e == end and (_whole_run_words(t) >= 2 or len(t) >= 4)
+            ]
+            if before and match.group(1) not in found:
+                found[match.group(1)] = max(before, key=len)
+    return found
+
+
+@cache
+def _spelled_out() -> dict[str, str]:
+    """Acronyms that aliases.toml spells out (NATO → 北大西洋条約機構): these win over what the
+    text seems to say, which the heuristic can cut short (自由で開かれた|インド太平洋（FOIP）)."""
+    found: dict[str, str] = {}
+    for entry in load_table("aliases.toml")["alias"]:
+        term = normalize(entry["term"])
+        if re.fullmatch(_ACRONYM, term):
+            for same in entry["same"]:
+                if not re.search(r"[A-Za-z]", same):
+                    found.setdefault(term, normalize(same))
+    return found
+
+
+def _shown(term: str, *expansions: dict[str, str]) -> str:
+    """The term as a list shows it: an acronym with what it stands for, IEEPA（国際緊急経済権限法）
+    (from aliases.toml, else the first of `expansions` that has one)."""
+    expansion = next((e[term] for e in (_spelled_out(), *expansions) if term in e), None)
+    return f"{term}（{expansion}）" if expansion and expansion != term else term
+
+
+def bare_term(shown: str) -> str:
+    """The term of a theme as a list shows it: IEEPA（国際緊急経済権限法） → IEEPA."""
+    match = re.fullmatch(rf"({_ACRONYM})（[^（）]+）", shown)
+    return match.group(1) if match else shown
+
+
+def _theme(
+    term: str,
+    old: _Counts,
+    new: _Counts,
+    side: Literal["old", "new"],
+    expansions: tuple[dict[str, str], dict[str, str]],
+) -> Theme:
+    # Spelled out as the edition where the theme matters spells it out.
+    first, second = expansions if side == "old" else expansions[::-1]
     return Theme(
         id="",
-        term=term,
+        term=_shown(term, first, second),
         old_count=old.total[term],
         new_count=new.total[term],
         old_rate=old.rate(term),
@@ -748,6 +1011,66 @@ def _theme(term: str, old: _Counts, new: _Counts, side: Literal["old", "new"]) -
         contexts=_contexts(term, old) + _contexts(term, new),
         side=side,
     )
+
+
+@dataclass(frozen=True)
+class _Selection:
+    """The counts of both editions and the candidates of each list with their scores."""
+
+    before: _Counts
+    after: _Counts
+    appeared: dict[str, float]
+    vanished: dict[str, float]
+    rising: dict[str, float]
+    fading: dict[str, float]
+    # acronym → what it stands for, as each edition (old, new) spells it out first
+    expansions: tuple[dict[str, str], dict[str, str]]
+
+
+def _select(
+    old: Edition,
+    new: Edition,
+    old_chapters: Collection[str] | None,
+    new_chapters: Collection[str] | None,
+) -> _Selection:
+    settings = _settings()
+    section = settings.recommendation_section
+    # The vocabulary comes from every chapter of both editions, so a --chapter filter changes
+    # the counts but not what a term is; built from both sides, it is the same when swapped.
+    passages = [
+        [passage for chapter in edition.chapters for passage in _passages(chapter, section)]
+        for edition in (old, new)
+    ]
+    vocabulary = _vocabulary(passages[0] + passages[1])
+    before = _count(old, old_chapters, vocabulary)
+    after = _count(new, new_chapters, vocabulary)
+
+    key = settings.min_keyness
+    listed = [t for t in (before.total.keys() | after.total.keys()) if t not in settings.not_themes]
+    # A term absent from one edition is judged by the Poisson rule of `_absent_matters` (is
+    # the absence more than the other edition's shortness?); keyness then ranks them.
+    appeared = {
+        t: _score(t, before, after)
+        for t in listed
+        if not before.total[t] and _absent_matters(t, after, before)
+    }
+    vanished = {
+        t: _score(t, before, after)
+        for t in listed
+        if not after.total[t] and _absent_matters(t, before, after)
+    }
+    rising: dict[str, float] = {}
+    fading: dict[str, float] = {}
+    for t in listed:
+        if not (before.total[t] and after.total[t]) or _keyness(t, before, after) < key:
+            continue
+        ratio = _log2_ratio(t, before, after)
+        if ratio >= settings.min_log2_ratio and after.total[t] >= settings.min_change_count:
+            rising[t] = _score(t, before, after)
+        elif -ratio >= settings.min_log2_ratio and before.total[t] >= settings.min_change_count:
+            fading[t] = _score(t, before, after)
+    expansions = (_expansions(passages[0]), _expansions(passages[1]))
+    return _Selection(before, after, appeared, vanished, rising, fading, expansions)
 
 
 def compare_themes(
@@ -763,47 +1086,13 @@ def compare_themes(
     `--chapter` filter); None counts every chapter, front matter included. Only body
     sentences and recommendations are counted: no titles, table of contents or footnotes.
     """
-    settings = _settings()
-    section = settings.recommendation_section
-    # The vocabulary comes from every chapter of both editions, so a --chapter filter changes
-    # the counts but not what a term is; built from both sides, it is the same when swapped.
-    vocabulary = _vocabulary(
-        passage
-        for edition in (old, new)
-        for chapter in edition.chapters
-        for passage in _passages(chapter, section)
-    )
-    before = _count(old, old_chapters, vocabulary)
-    after = _count(new, new_chapters, vocabulary)
-
-    key = settings.min_keyness
-    # A term absent from one edition is judged by the Poisson rule of `_absent_matters` (is
-    # the absence more than the other edition's shortness?); keyness then ranks them.
-    appeared = {
-        t: _score(t, before, after)
-        for t in after.total
-        if not before.total[t] and _absent_matters(t, after, before)
-    }
-    vanished = {
-        t: _score(t, before, after)
-        for t in before.total
-        if not after.total[t] and _absent_matters(t, before, after)
-    }
-    rising: dict[str, float] = {}
-    fading: dict[str, float] = {}
-    for t in before.total.keys() & after.total.keys():
-        if _keyness(t, before, after) < key:
-            continue
-        ratio = _log2_ratio(t, before, after)
-        if ratio >= settings.min_log2_ratio and after.total[t] >= settings.min_change_count:
-            rising[t] = _score(t, before, after)
-        elif -ratio >= settings.min_log2_ratio and before.total[t] >= settings.min_change_count:
-            fading[t] = _score(t, before, after)
+    s = _select(old, new, old_chapters, new_chapters)
+    before, after = s.before, s.after
     lists = (
-        tuple(_theme(t, before, after, "new") for t in _ranked(appeared, after)),
-        tuple(_theme(t, before, after, "old") for t in _ranked(vanished, before)),
-        tuple(_theme(t, before, after, "new") for t in _ranked(rising, after)),
-        tuple(_theme(t, before, after, "old") for t in _ranked(fading, before)),
+        tuple(_theme(t, before, after, "new", s.expansions) for t in _ranked(s.appeared, after)),
+        tuple(_theme(t, before, after, "old", s.expansions) for t in _ranked(s.vanished, before)),
+        tuple(_theme(t, before, after, "new", s.expansions) for t in _ranked(s.rising, after)),
+        tuple(_theme(t, before, after, "old", s.expansions) for t in _ranked(s.fading, before)),
     )
     # Ids T1… run over the four lists in report order (new, rising, dropped, fading).
     order = (lists[0], lists[2], lists[1], lists[3])

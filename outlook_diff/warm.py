@@ -134,7 +134,7 @@ def _analysis_digest() -> str:
             versions.append(f"{package}=?")
     return _code_digest(
         ("themes.py", "normalize.py"),
-        ("themes.toml", "normalization.toml"),
+        ("themes.toml", "normalization.toml", "aliases.toml", "sudachi_words.toml"),
         ",".join(versions),
     )
 

@@ -287,11 +287,13 @@ def evaluate_themes(
     labelled term, the share in the right list. `part` picks one half of the labels (by a hash
     of the term), None all of them. "stoplist" counts reported terms that the stoplist names.
     """
-    from outlook_diff.themes import fold
+    from outlook_diff.themes import bare_term, fold
 
     themes = themes or report().themes
+    # A list shows an acronym with what it stands for (NSS（国家安全保障戦略）); the term is NSS.
     lists = {
-        kind: [fold(t.term) for t in getattr(themes, kind)][:top] for kind, top in THEME_TOP.items()
+        kind: [fold(bare_term(t.term)) for t in getattr(themes, kind)][:top]
+        for kind, top in THEME_TOP.items()
     }
     labels = _labels("themes.toml")
     labelled = {
@@ -311,8 +313,9 @@ def evaluate_themes(
         )
     from outlook_diff.datafiles import load_table
 
-    stop = {normalize(t) for t in load_table("themes.toml")["extract"]["stop"]}
-    every = [fold(t.term) for kind in THEME_TOP for t in getattr(themes, kind)]
+    table = load_table("themes.toml")
+    stop = {normalize(t) for t in table["extract"]["stop"] + table["select"]["not_themes"]}
+    every = [fold(bare_term(t.term)) for kind in THEME_TOP for t in getattr(themes, kind)]
     listed = sum(1 for t in every if t in stop)
     scores["stoplist terms listed"] = Score(listed, len(every), 0)
     return scores

@@ -68,9 +68,10 @@ def test_theme_floors() -> None:
     scores = evaluate_themes("held-out")
     for kind in ("new (top 40)", "rising (top 40)", "dropped (top 60)", "fading (top 60)"):
         assert scores[kind].precision >= 0.8, kind
-    assert scores["new (top 40)"].recall >= 0.4
-    assert scores["dropped (top 60)"].recall >= 0.35
-    assert scores["rising (top 40)"].recall >= 0.6
-    assert scores["fading (top 60)"].recall >= 0.3
+    # Measured (issue 15): new 0.69, dropped 0.52, rising 1.00, fading 0.62.
+    assert scores["new (top 40)"].recall >= 0.6
+    assert scores["dropped (top 60)"].recall >= 0.45
+    assert scores["rising (top 40)"].recall >= 0.8
+    assert scores["fading (top 60)"].recall >= 0.5
     # Nothing the stoplist names is ever reported (the stop-terms are never terms at all).
     assert scores["stoplist terms listed"].correct == 0

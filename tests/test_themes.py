@@ -17,7 +17,7 @@ from outlook_diff.datafiles import data_path
 from outlook_diff.model import Edition
 from outlook_diff.parse import parse
 from outlook_diff.report import Theme, ThemeChanges
-from outlook_diff.themes import compare_themes, terms
+from outlook_diff.themes import bare_term, compare_themes, terms
 
 # --- extraction on raw strings ---------------------------------------------------------------
 
@@ -31,21 +31,41 @@ def test_compounds_stay_whole(term: str) -> None:
 
 
 def test_compound_also_counts_the_words_inside_it_on_word_boundaries() -> None:
-    # Every part that starts and ends on a word boundary (経済|安全|保障|推進法), in order of
+    # Every part that starts and ends on a word boundary (経済|安全保障|推進法), in order of
     # start; no half-words such as 障推. (Comparisons keep only the parts that the editions
-    # also use on their own, so 保障推進法 never becomes a theme.)
+    # also use on their own, so 安全保障推進法 never becomes a theme.)
     assert terms("経済安全保障推進法") == [
         "経済",
-        "経済安全",
         "経済安全保障",
         "経済安全保障推進法",
-        "安全",
         "安全保障",
         "安全保障推進法",
-        "保障",
-        "保障推進法",
         "推進法",
     ]
+
+
+def test_user_dictionary_keeps_words_sudachi_would_cut() -> None:
+    # data/sudachi_words.toml: 安全保障 is one word, so China's 国家安全 (2025 ch5) is not
+    # counted inside 国家安全保障戦略; 鄭麗文 is one name, so 鄭主席 folds into her.
+    assert "国家安全" not in terms("国家安全保障戦略を改定する。")
+    assert "国家安全" in terms("国家安全偏重は継続する。")
+    found = terms("鄭麗文を選出した。鄭主席の親中路線")
+    assert found.count("鄭麗文") == 2
+    assert "鄭" not in found and "麗文" not in found
+
+
+def test_loanwords_and_unknown_katakana_names() -> None:
+    # セキュリティ|クリアランス (two dictionary words) is one loanword, and it counts inside
+    # セキュリティクリアランス制度; a katakana word the dictionary does not know is a name.
+    assert terms("セキュリティクリアランス制度の運用") == [
+        "セキュリティクリアランス",
+        "セキュリティクリアランス制度",
+        "制度",
+        "運用",
+    ]
+    from outlook_diff.themes import _is_name
+
+    assert _is_name("ペゼシュキアン")
 
 
 def test_g2_is_not_counted_inside_g20() -> None:
@@ -139,11 +159,12 @@ def changes(editions: tuple[Edition, Edition]) -> ThemeChanges:
 
 
 def _find(themes: tuple[Theme, ...], term: str) -> Theme:
-    return next(t for t in themes if t.term == term)
+    return next(t for t in themes if bare_term(t.term) == term)
 
 
 def _terms_of(themes: tuple[Theme, ...]) -> list[str]:
-    return [t.term for t in themes]
+    """The terms of a list, without the spelled-out acronyms (IEEPA, not IEEPA（…）)."""
+    return [bare_term(t.term) for t in themes]
 
 
 def test_g2_is_new_in_2026_and_g20_does_not_feed_it(changes: ThemeChanges) -> None:
@@ -240,22 +261,28 @@ def test_lists_are_ranked_and_hold_no_term_inside_another(changes: ThemeChanges)
     for themes in (changes.new, changes.dropped, changes.rising, changes.fading):
         names = _terms_of(themes)
         assert len(names) == len(set(names))
-        count = {t.term: t.old_count + t.new_count for t in themes}
+        count = {bare_term(t.term): t.new_count if t.side == "new" else t.old_count for t in themes}
         for a in names:
-            # A term inside another stays only when it is used on its own too (G2 beside 米中G2).
-            assert not [b for b in names if a != b and a in b and count[a] == count[b]]
+            # A part of another term (on its word boundaries) stays beside it only when it is
+            # used much more on its own: 台湾 beside 台湾有事, but not 高市 beside 高市首相.
+            assert not [
+                b for b in names if a != b and a in terms(b) and count[b] >= 0.7 * count[a]
+            ], a
         scores = [t.keyness for t in themes]
         assert all(k >= 0 for k in scores)
     # Names and acronyms lead: ranked by keyness times specificity.
-    assert _terms_of(changes.new)[:4] == ["APEC", "G2", "高市", "IEEPA"]
-    assert _terms_of(changes.dropped)[:3] == ["バイデン", "EV", "チャレンジ・シェアリング"]
+    # The names, acronyms and coined concepts of 2026 (抑制主義 is chapter 1's title word).
+    assert {"APEC", "G2", "高市", "IEEPA", "抑制主義", "戦略的自律"} <= set(
+        _terms_of(changes.new)[:8]
+    )
+    assert _terms_of(changes.dropped)[:3] == ["チャレンジ・シェアリング", "バイデン", "無人機"]
     ids = [
         t.id
         for group in (changes.new, changes.rising, changes.dropped, changes.fading)
         for t in group
     ]
     assert ids == [f"T{k}" for k in range(1, len(ids) + 1)]
-    assert _terms_of(changes.fading)[:2] == ["イスラエル", "イラン"]
+    assert _terms_of(changes.fading)[:2] == ["イラン", "イスラエル"]
     for theme in changes.new:
         assert theme.old_count == 0 and theme.new_count >= 2
         assert all(c.startswith("2026/") for c in theme.chapters)
@@ -264,10 +291,83 @@ def test_lists_are_ranked_and_hold_no_term_inside_another(changes: ThemeChanges)
         assert all(c.startswith("2025/") for c in theme.chapters)
 
 
+def test_generic_words_stay_key_terms_but_are_never_listed(changes: ThemeChanges) -> None:
+    # themes.toml [select] not_themes: 攻撃 (18 → 4 uses) still ties two sentences together
+    # for the judgement stage, but no reader writes it down as a theme.
+    from outlook_diff.datafiles import load_table
+
+    assert "攻撃" in terms("ミサイル攻撃が続く。")
+    not_themes = set(load_table("themes.toml")["select"]["not_themes"])
+    assert "攻撃" in not_themes
+    listed = {
+        t
+        for group in (changes.new, changes.dropped, changes.rising, changes.fading)
+        for t in _terms_of(group)
+    }
+    assert not not_themes & listed
+
+
+def test_short_forms_fold_only_where_the_long_form_is_written(changes: ThemeChanges) -> None:
+    # 米政府 (2025: 2, 2026: 6) counts as 米国政府 (1 and 2), which both editions also write;
+    # 米中 and 米軍 have no 米国 form in either edition and stay.
+    listed = {
+        t
+        for group in (changes.new, changes.dropped, changes.rising, changes.fading)
+        for t in _terms_of(group)
+    }
+    assert "米政府" not in listed
+    assert {"米中", "米軍"} <= listed
+
+
+def test_acronyms_are_shown_with_what_the_text_says_they_stand_for(
+    changes: ThemeChanges,
+) -> None:
+    # 2026 ch2: "国際緊急経済権限法（IEEPA）が根拠"; 2025 ch2: "IPEF（インド太平洋経済枠組み）".
+    assert _find(changes.new, "IEEPA").term == "IEEPA（国際緊急経済権限法）"
+    assert _find(changes.dropped, "IPEF").term == "IPEF（インド太平洋経済枠組み）"
+    # aliases.toml wins over the text, where the term before the parenthesis is cut short
+    # (自由で開かれた|インド太平洋（FOIP）); its 2025 long form 「自由で開かれたインド太平洋」 folds in.
+    foip = _find(changes.rising, "FOIP")
+    assert foip.term == "FOIP（自由で開かれたインド太平洋）"
+    assert (foip.old_count, foip.new_count) == (2, 4)
+    # 韓国（APEC） names the venue, not what APEC stands for.
+    assert _find(changes.new, "APEC").term == "APEC"
+    assert bare_term("IEEPA（国際緊急経済権限法）") == "IEEPA"
+    assert bare_term("戦略的自律") == "戦略的自律"
+
+
+def test_explaining_footnotes_count_and_citations_do_not(changes: ThemeChanges) -> None:
+    # パクス・シリカ: once in 2026 ch7's body, once in its footnote 1, which explains it.
+    pax = _find(changes.new, "パクス・シリカ")
+    assert (pax.old_count, pax.new_count, pax.chapters) == (0, 2, ("2026/ch07",))
+    # 2026 ch2's footnotes cite 川崎研一（2025）『…』 and 大和総研 with a web address.
+    listed = {t for group in (changes.new, changes.rising) for t in _terms_of(group)}
+    assert not {"川崎", "大和", "川崎研一", "大和総研"} & listed
+
+
+def test_nested_terms_make_one_line(changes: ThemeChanges) -> None:
+    new = _terms_of(changes.new)
+    # 高市 (4) and 高市首相 (3): the name; 米中首脳 (4) inside 米中首脳会談 (3): the longer.
+    assert "高市" in new and "高市首相" not in new
+    assert "米中首脳会談" in new and "米中首脳" not in new
+    # G2 (5) / 米中G2 (3) and 戦略的自律 (5) / 戦略的自律性 (3): the shorter is used on its own
+    # often enough (under nested_share), so both stay.
+    assert {"G2", "米中G2", "戦略的自律", "戦略的自律性"} <= set(new)
+    # Nesting is on word boundaries: US is no part of AUKUS.
+    from outlook_diff.themes import _nested
+
+    assert not _nested("US", "AUKUS")
+    assert _nested("高市", "高市首相")
+    assert "AUKUS" in _terms_of(changes.dropped)
+
+
 def test_context_quotes_are_printed_text_containing_the_term(
     changes: ThemeChanges, editions: tuple[Edition, Edition]
 ) -> None:
+    from outlook_diff.datafiles import load_table
     from outlook_diff.themes import fold, terms
+
+    short_forms = load_table("themes.toml")["extract"]["short_forms"]
 
     printed: dict[str, set[str]] = {}
     for edition in editions:
@@ -278,6 +378,7 @@ def test_context_quotes_are_printed_text_containing_the_term(
             texts.add(c.title)  # a term only in a title or heading is quoted from there
             recommendations = "".join(r.text for r in c.recommendations)
             texts.add(recommendations)
+            texts.update(c.footnotes)  # an explaining footnote counts (パクス・シリカ)
     for theme in (*changes.new, *changes.rising, *changes.dropped, *changes.fading):
         assert theme.context is not None
         assert theme.context.chapter in theme.chapters
@@ -285,7 +386,15 @@ def test_context_quotes_are_printed_text_containing_the_term(
         for quote in theme.contexts:
             texts = printed[quote.chapter]
             assert quote.text in texts or any(quote.text in t for t in texts)
-            assert theme.term in {fold(t) for t in terms(quote.text)} or theme.term in quote.text
+            term = bare_term(theme.term)
+            # 米国政府 is also quoted where it is written 米政府 (themes.toml short_forms).
+            spellings = {term} | {
+                short + term[len(long) :]
+                for short, long in short_forms.items()
+                if term.startswith(long)
+            }
+            found = {fold(t) for t in terms(quote.text)}
+            assert spellings & found or any(t in quote.text for t in spellings)
 
 
 def test_an_edition_compared_with_itself_has_no_theme_changes(

@@ -80,7 +80,13 @@ def test_the_decoder_builds_only_the_models_own_types() -> None:
 
 
 def _clear_theme_caches() -> None:
-    for cached in (themes._analyse, themes._terms, themes._specificity, themes._whole_run_words):
+    for cached in (
+        themes._analyse,
+        themes._terms,
+        themes._specificity,
+        themes._whole_run_words,
+        themes._is_name,
+    ):
         cached.cache_clear()
 
 
