@@ -518,6 +518,8 @@ class _Builder:
         return self._section("forecasts", [by_chapter, table] if report.forecasts else [table])
 
     def themes(self) -> Section:
+        from outlook_diff.themes import bare_term
+
         themes = self.report.themes
         groups: list[tuple[str, str, tuple[Theme, ...]]] = [
             ("new", f"New themes (absent in {self.old})", themes.new),
@@ -534,7 +536,7 @@ class _Builder:
                     (Span(t.term, "strong"),),
                     plain(f"{t.old_count} → {t.new_count}\n{t.old_rate:.1f} → {t.new_rate:.1f}"),
                     plain(", ".join(t.chapters) or NONE),
-                    plain(cut_around(t.context.text, t.term, self.settings.quote_chars))
+                    plain(cut_around(t.context.text, bare_term(t.term), self.settings.quote_chars))
                     if t.context
                     else (Span(NONE, "dim"),),
                 )
