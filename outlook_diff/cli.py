@@ -251,13 +251,14 @@ def _load(
     cache: bool = True,
 ) -> Any:
     from outlook_diff.editions import load_edition
+    from outlook_diff.read import validate_max_size
 
     edition = load_edition(
         spec,
         label=label,
         encoding=encoding,
         password=password,
-        max_size=max_size_mb * 1024 * 1024,
+        max_size=validate_max_size(max_size_mb),
         cache=cache,
         warn=messages.warn,
     )
