@@ -52,7 +52,7 @@ def error_of(path: Path, **kwargs: object) -> str:
 
 
 # The child runs the real command under a 1 GiB address-space limit and reports its own peak
-# resident memory on stderr, whatever way it exits.
+# resident memory (Linux's VmHWM) on stderr, whatever way it exits.
 _UNDER_LIMIT = """
 import resource, runpy, sys
 resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
@@ -60,7 +60,9 @@ sys.argv = ["outlook-diff", *sys.argv[1:]]
 try:
     runpy.run_module("outlook_diff", run_name="__main__", alter_sys=True)
 finally:
-    sys.stderr.write("maxrss_kb=%d\\n" % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across vfork + exec
+    peak = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:")).split()[1]
+    sys.stderr.write("maxrss_kb=%s\\n" % peak)
 """
 
 
