@@ -239,13 +239,14 @@ def _guard(debug: bool) -> Iterator[None]:
 
 def _load(spec: str, label: str | None, request: Compared, messages: _Messages) -> Any:
     from outlook_diff.editions import load_edition
+    from outlook_diff.read import validate_max_size
 
     edition = load_edition(
         spec,
         label=label,
         encoding=request.encoding,
         password=request.password,
-        max_size=max_size_bytes(request.max_size),
+        max_size=validate_max_size(request.max_size),
         cache=request.cache,
         warn=messages.warn,
     )
@@ -262,18 +263,6 @@ def check_width(width: int | None) -> int | None:
 
 
 MIN_WIDTH, MAX_WIDTH = 40, 1000
-
-
-def max_size_bytes(megabytes: int) -> int:
-    """--max-size in bytes, or an error for a size no file can sensibly have."""
-    if not 0 < megabytes <= MAX_SIZE_MB:
-        raise OutlookDiffError(
-            f"--max-size must be between 1 and {MAX_SIZE_MB} MB, not {megabytes}"
-        )
-    return megabytes * 1024 * 1024
-
-
-MAX_SIZE_MB = 4096
 
 
 # -- commands ---------------------------------------------------------------------------------

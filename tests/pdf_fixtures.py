@@ -289,3 +289,62 @@ def unmapped_font_pdf(lines: int = 20) -> bytes:
             _stream(cmap),
         ]
     )
+
+
+_HELVETICA = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+
+
+def many_pages_pdf(pages: int, line: bytes = b"Page text") -> bytes:
+    """`pages` pages sharing one content stream that sets one short line: a long PDF in a few
+    bytes per page."""
+    content = b"BT /F1 12 Tf 72 720 Td (%s) Tj ET" % line
+    first_page = 5
+    kids = b" ".join(b"%d 0 R" % (first_page + n) for n in range(pages))
+    page = (
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+        b"/Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>"
+    )
+    return _assemble(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % pages,
+            _HELVETICA,
+            _stream(content),
+            *([page] * pages),
+        ]
+    )
+
+
+def inflating_pdf(inflated: int) -> bytes:
+    """One page whose content stream sets a line of text, then inflates to `inflated` bytes of
+    spaces: a decompression bomb when `inflated` is large (deflate's best ratio is about 1000:1).
+
+    The deflate stream is written once per megabyte and repeated (a full flush makes the blocks
+    independent), so a gigabyte-sized bomb is built in a fraction of a second.
+    """
+    import zlib
+
+    head = b"BT /F1 12 Tf 72 720 Td (Hello) Tj ET\n"
+    block = b" " * (1 << 20)
+    blocks, rest = divmod(max(0, inflated - len(head)), len(block))
+    deflate = zlib.compressobj(9)
+    start = deflate.compress(head) + deflate.flush(zlib.Z_FULL_FLUSH)
+    repeated = deflate.compress(block) + deflate.flush(zlib.Z_FULL_FLUSH)
+    tail = deflate.compress(block[:rest]) + deflate.flush(zlib.Z_FINISH)
+    checksum = zlib.adler32(head)
+    for _ in range(blocks):
+        checksum = zlib.adler32(block, checksum)
+    checksum = zlib.adler32(block[:rest], checksum)
+    # the zlib trailer is the Adler-32 of all the inflated bytes, big-endian
+    body = start + repeated * blocks + tail[:-4] + checksum.to_bytes(4, "big")
+    stream = b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(body) + body + b"\nendstream"
+    return _assemble(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+            _HELVETICA,
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+            b"/Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>",
+            stream,
+        ]
+    )

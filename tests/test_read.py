@@ -23,7 +23,6 @@ from outlook_diff.read import (
     extract_html_text,
     extract_pdf_text,
     read_source,
-    read_sources,
     sniff_kind,
 )
 from tests.pdf_fixtures import edition_pdf, image_only_pdf, unmapped_font_pdf
@@ -553,17 +552,13 @@ def _chapter_page(text: str) -> str:
     )
 
 
-def test_several_html_pages_form_one_edition(tmp_path: Path) -> None:
+def test_html_chapters_page_parses_like_the_text(tmp_path: Path) -> None:
     from outlook_diff.parse import parse
 
     first, third = chapter(TEXT_2026, 1), chapter(TEXT_2026, 3)
-    paths = [
-        write(tmp_path, "ch01.html", _chapter_page(first).encode()),
-        write(tmp_path, "ch03.html", _chapter_page(third).encode()),
-    ]
-    source = read_sources(paths)
-    assert source.encoding == "html:utf-8"
-    assert source.source == f"{paths[0]}, {paths[1]}"
+    path = write(tmp_path, "chapters.html", _chapter_page(first + "\n" + third).encode())
+    source = read_source(path)
+    assert (source.encoding, source.warnings) == ("html:utf-8", ())
     # the ◆ mark comes back from the h2 level; everything else is the text as published
     assert paragraphs(source.text) == paragraphs(first + third)
     edition = parse(source.text, label="2026", source=source.source, encoding=source.encoding)
@@ -572,18 +567,6 @@ def test_several_html_pages_form_one_edition(tmp_path: Path) -> None:
         (c.number, c.title, len(c.recommendations)) for c in reference.chapters
     ]
     assert [c.number for c in edition.chapters] == [1, 3]
-
-
-def test_read_sources_mixes_kinds_and_names_files_in_warnings(tmp_path: Path) -> None:
-    a = write(tmp_path, "a.txt", chapter(TEXT_2026, 1).encode("utf-16-le"))
-    b = write(tmp_path, "b.pdf", edition_pdf(chapter(TEXT_2026, 4)))
-    source = read_sources([a, b])
-    assert source.encoding == "utf-16-le+pdf"
-    assert source.warnings == (f"{a}: no byte-order mark; read as UTF-16-LE",)
-    assert paragraphs(source.text) == paragraphs(chapter(TEXT_2026, 1) + chapter(TEXT_2026, 4))
-    with pytest.raises(OutlookDiffError) as info:
-        read_sources([])
-    assert info.value.message == "no input file given"
 
 
 def test_html_list_items_tables_and_sub_headings() -> None:
