@@ -34,6 +34,7 @@ class _Rules:
     caption: re.Pattern[str]
     caption_max: int
     paragraph_end: tuple[str, ...]
+    recommendation_end: tuple[str, ...]
     no_sentence_start: str
     footnote: re.Pattern[str]
     url_line: re.Pattern[str]
@@ -54,6 +55,7 @@ def _rules() -> _Rules:
         caption=re.compile(t["caption_credit"]),
         caption_max=int(t["caption_max_chars"]),
         paragraph_end=tuple(t["paragraph_end"]),
+        recommendation_end=tuple(t["recommendation_end"]),
         no_sentence_start=str(t["no_sentence_start"]),
         footnote=re.compile(t["footnote"]),
         url_line=re.compile(t["url_line"]),
@@ -342,7 +344,13 @@ def _parse_block(block: _Block, chapter_id: str) -> Chapter:
                 continue
         if draft.paragraphs and not draft.bullets:
             previous = draft.paragraphs[-1]
-            if not previous.endswith(rules.paragraph_end):
+            complete = (
+                draft.is_recommendations
+                and after_blank
+                and previous.endswith(rules.recommendation_end)
+                and line[0] not in rules.no_sentence_start
+            )
+            if not complete and not previous.endswith(rules.paragraph_end):
                 # Cut by a page break or a photo caption: the paragraph continues here.
                 draft.paragraphs[-1] = _join_at_break(previous, line)
                 continue

@@ -348,3 +348,24 @@ def inflating_pdf(inflated: int) -> bytes:
             stream,
         ]
     )
+
+
+def fixed_width_pdf(text: str, chars: int = 40) -> bytes:
+    """`text` set `chars` characters a line, one line after another, each paragraph (source
+    line) on lines of its own, a blank line between paragraphs: the plainest PDF of a text."""
+    _register_font()
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=1)
+    page_height = A4[1]
+    y = page_height - MARGIN_TOP
+    pdf.setFont(FONT, BODY_SIZE)
+    for paragraph in text.split("\n"):
+        for start in range(0, max(len(paragraph), 1), chars):
+            if y < MARGIN_BOTTOM:
+                pdf.showPage()
+                pdf.setFont(FONT, BODY_SIZE)
+                y = page_height - MARGIN_TOP
+            pdf.drawString(MARGIN_X, y, paragraph[start : start + chars])
+            y -= BODY_SIZE * 1.7
+    pdf.save()
+    return buffer.getvalue()

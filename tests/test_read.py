@@ -602,3 +602,20 @@ def test_html_never_raises_anything_else(body: str) -> None:
     except OutlookDiffError:
         return
     assert text.endswith("\n") and "\r" not in text
+
+
+@pytest.mark.slow
+def test_a_pdf_set_40_characters_a_line_keeps_every_recommendation(tmp_path: Path) -> None:
+    """Issue 13: chapter 2's first recommendation ends on a line holding only 。, which the PDF
+    text layer drops; the next recommendation must not be joined to it."""
+    from outlook_diff.editions import load_edition
+    from tests.pdf_fixtures import fixed_width_pdf
+
+    path = tmp_path / "2026.pdf"
+    path.write_bytes(fixed_width_pdf(TEXT_2026))
+    from_pdf = load_edition(str(path))
+    shipped = load_edition("2026")
+    assert [len(c.recommendations) for c in from_pdf.chapters] == [
+        len(c.recommendations) for c in shipped.chapters
+    ]
+    assert from_pdf.chapters[2].recommendations[0].text.endswith("推進すべきである")
