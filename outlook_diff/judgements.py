@@ -127,6 +127,7 @@ class _Tables:
     plain_future: re.Pattern[str]
     plain_future_stance: float
     hedge: re.Pattern[str]
+    polite: tuple[tuple[str, str], ...]
 
 
 @cache
@@ -158,6 +159,7 @@ def _tables() -> _Tables:
         plain_future=re.compile(table["plain_future"]),
         plain_future_stance=float(table["plain_future_stance"]),
         hedge=re.compile(table["hedge"]),
+        polite=tuple((str(a), str(b)) for a, b in table["polite"]),
     )
 
 
@@ -187,12 +189,20 @@ def _strongest(cues: Sequence[_Cue], sentence: str, tables: _Tables) -> Stance |
     return best
 
 
+def _plain(sentence: str, tables: _Tables) -> str:
+    """The sentence with its polite endings read as plain ones (重要です → 重要である)."""
+    for polite, plain in tables.polite:
+        sentence = sentence.replace(polite, plain)
+    return sentence
+
+
 def stance(sentence: str, year: int | None = None) -> Stance | None:
     """What a normalised sentence asserts, or None for a plain statement.
 
     `year` is the edition's year, for sentences about what is to come (2025年は…).
     """
     tables = _tables()
+    sentence = _plain(sentence, tables)
     hedge = tables.hedge.search(sentence)
     if hedge:
         return Stance("hedge", 0.3, hedge.group(0), "a generic hedge (worth watching)")
@@ -215,6 +225,7 @@ def _statement(sentence: str) -> Stance:
     denied (…なかった, 見送られた); otherwise a description (…である。…できない。), which says
     how things stand without telling that a forecast came to pass."""
     tables = _tables()
+    sentence = _plain(sentence, tables)
     denial = tables.fact_negation.search(sentence)
     if denial:
         return Stance("statement", -1.0, denial.group(0), "stated as not having happened")

@@ -178,6 +178,15 @@ def test_a_trend_or_a_tendency_is_a_judgement_and_a_description_does_not_realize
     )
 
 
+def test_polite_endings_are_read_as_plain_ones() -> None:
+    # The front matter writes です/ます: 不可欠です is an assessment, 必要があります an ask, and a
+    # progressive or a polite non-past verb is not a plain forecast.
+    assert _stance("日中間の意思疎通は極めて重要です。").kind == "assessment"
+    assert _stance("課題にも不断に取り組む必要があります。").kind == "prescription"
+    assert stance(normalize("新たな視座を確立することを強く迫っています。"), 2026) is None
+    assert stance(normalize("戦略三文書の早急な見直しが挙げられます。"), 2026) is None
+
+
 # --- on the shipped editions ------------------------------------------------------------------------
 
 
