@@ -209,9 +209,12 @@ def stance(sentence: str, year: int | None = None) -> Stance | None:
     found = _strongest(tables.cues, sentence, tables) or _strongest(
         tables.evaluative, sentence, tables
     )
-    if found is not None:
-        return found
     future = _future(year).search(sentence)
+    if found is not None:
+        # An assessment of what is to come (今後…が懸念される) is a forecast.
+        if found.kind == "assessment" and future:
+            return replace(found, kind="forecast")
+        return found
     if future:
         return Stance("forecast", tables.future_stance, future.group(0), "about what is to come")
     plain = tables.plain_future.search(sentence)

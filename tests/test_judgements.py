@@ -170,6 +170,10 @@ def test_a_trend_or_a_tendency_is_a_judgement_and_a_description_does_not_realize
     # An assessment of what will happen (…継続すると見られる) is a forecast.
     assert _stance("先端技術の研究開発支援は継続すると見られる。").kind == "forecast"
     assert _stance("これは政治問題と見られる。").kind == "assessment"
+    # ... and so is one about what is to come (a labelled forecast of the 2025 解題).
+    assert _stance("今後より一層安保理の制裁の対象となりにくくなる事態が懸念される。").kind == (
+        "forecast"
+    )
     # A forecast met by a report of the event is realized; by a description, reaffirmed.
     forecast = "欧州の左派は反イスラエルの立場をとるだろう。"
     assert _class(forecast, "欧州の左派は反イスラエルの立場をとった。") == "realized"
