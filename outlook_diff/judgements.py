@@ -70,7 +70,8 @@ class JudgementRules:
 
     # Weights of the four z-scored similarities in the retrieval score, fitted on the tuning
     # half (56 labelled partners; `tests/calibrate.py`): the sentence embedding, half the
-    # character-gram score and half the key-term overlap ranked best (recall@1 0.36, @3 0.50).
+    # character-gram score and half the key-term overlap rank best by recall@1 (0.36, @3 0.48;
+    # without the key terms @1 0.32, @3 0.54: one pair apart either way, the key terms kept).
     # Measured and not better (tests/diagnose_judgements.py, same half): e5's "query: " prefix
     # instead of "passage: ", the sentence embedded without its modality ending, BM25 over
     # Sudachi lemmas, the section's embedding and the place in the chapter, alone or added.
@@ -87,12 +88,13 @@ class JudgementRules:
     # Logistic calibration: P(same proposition) = sigmoid(a·score + b·row lead + c·column lead
     # + e·cosine + d), where a lead is the score minus the best other candidate's in the same row
     # (the old sentence's other candidates) or column (the new sentence's other claimants). The
-    # cosine is the one absolute term: z-scores and leads need a crowd, and an edition (or a
-    # chapter) with one or two claims has none.
-    calibration: tuple[float, float, float, float, float] = (0.378, 0.134, 0.014, 10.764, -14.077)
+    # cosine is the one term not read against the sentence's own rivals (z-scores and leads need
+    # a crowd): it is taken in standard deviations from the mean over all pairs, as models
+    # differ in scale.
+    calibration: tuple[float, float, float, float, float] = (0.329, 0.149, -0.007, 0.599, -5.588)
     # Below this a judgement stays unpaired (dropped / new): the best F1 of exact pairs after
-    # the assignment on the tuning half (0.3: precision 0.48, recall 0.21).
-    min_confidence: float = 0.3
+    # the assignment on the tuning half (0.2: precision 0.42, recall 0.23).
+    min_confidence: float = 0.2
     # A pair at or above this cosine is trusted without a crowd (its confidence is at least its
     # cosine). On the real editions no pair of a tracked judgement and a new sentence reaches
     # 0.94 apart from identical sentences (tuning half), so only near-copies qualify.
@@ -543,6 +545,7 @@ def score_pairs(
     in_group = _in_group(olds, news, alignment)
     score -= np.float32(rules.cross_chapter_margin) * ~in_group
     del in_group
+    typical = _typical_cosine(old_vectors, new_vectors)
     if rows is not None:
         picked = np.asarray(rows, dtype=np.intp)
         score, old_vectors = score[picked], old_vectors[picked]
@@ -556,7 +559,8 @@ def score_pairs(
     logit += np.float32(c) * lead(score.T).T
     logit += np.float32(a) * score + np.float32(d)
     cosine = old_vectors @ new_vectors.T
-    logit += np.float32(e) * cosine
+    mean, spread = typical
+    logit += np.float32(e / spread) * (cosine - np.float32(mean))
     confidence = 1.0 / (1.0 + np.exp(-logit))
     del logit
     # Two sentences this close are one proposition however few others there are to stand out
@@ -569,6 +573,23 @@ def score_pairs(
     for i, j in identical(olds, news):
         confidence[i, j] = 1.0
     return Scores(score, confidence, old_vectors, new_vectors)
+
+
+def _typical_cosine(old_vectors: np.ndarray, new_vectors: np.ndarray) -> tuple[float, float]:
+    """Mean and standard deviation of the cosine over every (old, new) pair, without the
+    matrix: models differ in scale (e5's unrelated sentences sit near 0.8), so the calibration
+    reads a cosine against the editions' own."""
+    import numpy as np
+
+    count = old_vectors.shape[0] * new_vectors.shape[0]
+    if count == 0:
+        return 0.0, 1.0
+    o, n = old_vectors.astype(np.float64), new_vectors.astype(np.float64)
+    mean = float(o.sum(axis=0) @ n.sum(axis=0)) / count
+    # The sum of squared cosines is the Frobenius product of the two Gram matrices (d × d).
+    square = float(np.sum((o.T @ o) * (n.T @ n))) / count
+    spread = math.sqrt(max(square - mean * mean, 0.0))
+    return mean, spread if spread > 1e-6 else 1.0
 
 
 def identical(olds: Sequence[_Unit], news: Sequence[_Unit]) -> list[tuple[int, int]]:

@@ -1,6 +1,6 @@
 """Fit the judgement stage's retrieval weights and calibration on the tuning half of the labels.
 
-    .venv/bin/python tests/calibrate.py
+    .venv/bin/python tests/calibrate.py [tuning|held-out] [--keep]
 
 Prints, for a small grid of weights and cross-chapter margins, recall@1 and recall@3 of the
 labelled partners on the tuning half; then fits the logistic calibration (score, leads, cosine)
@@ -27,6 +27,7 @@ from outlook_diff.judgements import (  # noqa: E402
     JudgementRules,
     _assign,
     _tracked,
+    _typical_cosine,
     _units,
     identical,
     lead,
@@ -45,7 +46,7 @@ def main() -> None:
     tracked = [k for k, u in enumerate(olds_all) if _tracked(u.stance)]
     row_of = {olds_all[k].text: r for r, k in enumerate(tracked)}
     col_of = {u.text: j for j, u in enumerate(news)}
-    want = sys.argv[1] if len(sys.argv) > 1 else "tuning"
+    want = next((a for a in sys.argv[1:] if not a.startswith("--")), "tuning")
     labels = [lab for lab in load(old, new) if half(lab.id) == want]
     gold = {}  # row -> gold column (None: nothing in new)
     untracked = 0
@@ -90,12 +91,14 @@ def main() -> None:
             f"  emb {emb} ctx {ctx} chars {chars} terms {terms} margin {margin}: r@1 {r1:.2f} r@3 {r3:.2f}"
         )
     assert best is not None
-    rules = best[1]
-    print("best:", rules)
+    # --keep: fit the calibration for the weights JudgementRules has now, not the grid's best.
+    rules = JudgementRules() if "--keep" in sys.argv else best[1]
+    print("rules:", rules)
     sc = score_pairs(olds_all, news, ov, nv, alignment, rules, tracked)
     s = sc.score
     row_lead, col_lead = lead(s), lead(s.T).T
-    cosine = ov[tracked] @ nv.T
+    mean, spread = _typical_cosine(ov, nv)
+    cosine = (ov[tracked] @ nv.T - mean) / spread  # in the editions' own units, as score_pairs
     X, y = [], []
     for r, c in gold.items():
         for j in range(s.shape[1]):
