@@ -1,12 +1,12 @@
 """Fit the judgement stage's retrieval weights and calibration on the tuning half of the labels.
 
-    .venv/bin/python tests/calibrate.py
+    .venv/bin/python tests/calibrate.py [tuning|held-out] [--keep]
 
 Prints, for a small grid of weights and cross-chapter margins, recall@1 and recall@3 of the
-labelled partners on the tuning half; then fits the logistic calibration (score, lead) on the
-best setting and the confidence threshold that gives the best F1 of exact pairs after the
-one-to-one assignment. The printed values go into `JudgementRules` by hand (and the held-out
-figures come from `make eval`, never from here).
+labelled partners on the tuning half; then fits the logistic calibration (score, leads, cosine)
+on the best setting, and the confidence threshold that gives the best F1 of exact pairs after
+the one-to-one assignment. The printed values go into `JudgementRules` by hand (and the
+held-out figures come from `make eval`, never from here).
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ from outlook_diff.judgements import (  # noqa: E402
     JudgementRules,
     _assign,
     _tracked,
+    _typical_cosine,
     _units,
+    identical,
     lead,
     score_pairs,
 )
@@ -44,7 +46,7 @@ def main() -> None:
     tracked = [k for k, u in enumerate(olds_all) if _tracked(u.stance)]
     row_of = {olds_all[k].text: r for r, k in enumerate(tracked)}
     col_of = {u.text: j for j, u in enumerate(news)}
-    want = sys.argv[1] if len(sys.argv) > 1 else "tuning"
+    want = next((a for a in sys.argv[1:] if not a.startswith("--")), "tuning")
     labels = [lab for lab in load(old, new) if half(lab.id) == want]
     gold = {}  # row -> gold column (None: nothing in new)
     untracked = 0
@@ -82,40 +84,47 @@ def main() -> None:
         ranks = [int((s[r] > s[r, c]).sum()) + 1 for r, c in pairs.items()]
         r1 = np.mean([k == 1 for k in ranks])
         r3 = np.mean([k <= 3 for k in ranks])
-        if best is None or (r1 + r3) > best[0]:
-            best = (r1 + r3, rules)
+        mrr = np.mean([1 / k for k in ranks])  # breaks ties (several settings rank alike)
+        if best is None or (round(r1 + r3, 6), mrr) > best[0]:
+            best = ((round(r1 + r3, 6), mrr), rules)
         print(
             f"  emb {emb} ctx {ctx} chars {chars} terms {terms} margin {margin}: r@1 {r1:.2f} r@3 {r3:.2f}"
         )
     assert best is not None
-    rules = best[1]
-    print("best:", rules)
+    # --keep: fit the calibration for the weights JudgementRules has now, not the grid's best.
+    rules = JudgementRules() if "--keep" in sys.argv else best[1]
+    print("rules:", rules)
     sc = score_pairs(olds_all, news, ov, nv, alignment, rules, tracked)
     s = sc.score
     row_lead, col_lead = lead(s), lead(s.T).T
+    mean, spread = _typical_cosine(ov, nv)
+    cosine = (ov[tracked] @ nv.T - mean) / spread  # in the editions' own units, as score_pairs
     X, y = [], []
     for r, c in gold.items():
         for j in range(s.shape[1]):
-            X.append((s[r, j], row_lead[r, j], col_lead[r, j], 1.0))
+            X.append((s[r, j], row_lead[r, j], col_lead[r, j], cosine[r, j], 1.0))
             y.append(1.0 if j == c else 0.0)
     X, y = np.array(X), np.array(y)
-    w = np.zeros(4)
+    w = np.zeros(X.shape[1])
     for _ in range(50):  # Newton's method, lightly regularised
         p = 1 / (1 + np.exp(-X @ w))
         grad = X.T @ (p - y) + 0.01 * w
-        hess = (X * (p * (1 - p))[:, None]).T @ X + 0.01 * np.eye(4)
+        hess = (X * (p * (1 - p))[:, None]).T @ X + 0.01 * np.eye(X.shape[1])
         w -= np.linalg.solve(hess, grad)
-    print("calibration (a, b, c, d):", tuple(round(float(v), 3) for v in w))
-    conf = 1 / (1 + np.exp(-(w[0] * s + w[1] * row_lead + w[2] * col_lead + w[3])))
-    for threshold in (0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
-        assigned = dict(_assign(conf, threshold))
+    print("calibration (a, b, c, e, d):", tuple(round(float(v), 3) for v in w))
+    conf = 1 / (1 + np.exp(-(w[0] * s + w[1] * row_lead + w[2] * col_lead + w[3] * cosine + w[4])))
+    olds = [olds_all[k] for k in tracked]
+    fixed = identical(olds, news)
+    for threshold in (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5):
+        assigned = dict(_assign(conf, threshold, fixed))
         given = [r for r in gold if r in assigned]
         right = [r for r in given if assigned[r] == gold[r]]
         precision = len(right) / len(given) if given else 1.0
         recall = len(right) / len(pairs)
         f1 = 2 * precision * recall / (precision + recall) if right else 0.0
         print(
-            f"  min_confidence {threshold}: precision {precision:.2f} recall {recall:.2f} F1 {f1:.2f}"
+            f"  min_confidence {threshold}: precision {precision:.2f} recall {recall:.2f}"
+            f" F1 {f1:.2f}"
         )
 
 

@@ -51,12 +51,15 @@ def test_recommendation_floors() -> None:
 
 def test_judgement_floors() -> None:
     # On the held-out half of the labels (the thresholds were fitted on the other half).
+    # Measured (issue 11, second pass): pairs P 0.30 (7/23), R 0.13 (7/53), @3 0.32 (17/53),
+    # dropped / not mentioned 0.85 (11/13), forecast outcome 0.20 (6/30); each floor allows
+    # about one label less.
     scores = evaluate_judgements("held-out")
     assert scores["pairs"].precision >= 0.25
     assert scores["pairs"].recall >= 0.1
-    assert scores["pairs@3"].recall >= 0.25
-    assert scores["dropped / not mentioned"].recall >= 0.6
-    assert scores["forecast outcome"].recall >= 0.1
+    assert scores["pairs@3"].recall >= 0.28
+    assert scores["dropped / not mentioned"].recall >= 0.75
+    assert scores["forecast outcome"].recall >= 0.15
 
 
 def test_the_first_judgement_rows_are_changes_of_stance() -> None:
