@@ -134,7 +134,7 @@ def ask(text: str) -> tuple[int, str | None]:
 
 def changes(old: str, new: str, rarity: dict[str, float], most: int = 4) -> RecommendationChange:
     """Key terms added and removed (the rarest few) and the firmness of the ask."""
-    from outlook_diff.themes import key_terms
+    from outlook_diff.terms import key_terms
 
     a, b = normalize(old), normalize(new)
     old_terms, new_terms = key_terms(a), key_terms(b)
@@ -189,7 +189,7 @@ def compare_recommendations(
     news = list(new.recommendations)
     if not olds and not news:
         return ()
-    from outlook_diff.themes import key_terms
+    from outlook_diff.terms import key_terms
 
     texts = [normalize(r.text) for r in olds + news]
     vectors = embedder.embed(texts)

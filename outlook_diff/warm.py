@@ -3,7 +3,7 @@
 - `parse_cached(text, ...)`: the `Edition` that `parse.parse` makes of `text`, kept on disk as
   JSON under sha256(text, label, source, encoding, parser code and tables). A JSON decoder that
   only builds the model's own dataclasses reads it back: nothing is unpickled.
-- `analysis_cache()`: a context manager around a comparison. On entry it hands themes.py every
+- `analysis_cache()`: a context manager around a comparison. On entry it hands terms.py every
   Sudachi analysis (term occurrences and word boundaries of a normalised sentence) and term
   specificity stored by earlier runs; on exit it stores the ones computed meanwhile, as one new
   pack. Keyed by the analysis code, its tables and the Sudachi versions, so a change of any of
@@ -133,7 +133,7 @@ def _analysis_digest() -> str:
         except PackageNotFoundError:
             versions.append(f"{package}=?")
     return _code_digest(
-        ("themes.py", "normalize.py"),
+        ("terms.py", "normalize.py"),
         ("themes.toml", "normalization.toml", "aliases.toml", "sudachi_words.toml"),
         ",".join(versions),
     )
@@ -143,8 +143,8 @@ def _analysis_digest() -> str:
 def analysis_cache(
     enabled: bool = True, directory: Path | None = None, warn: Warn = lambda message: None
 ) -> Iterator[None]:
-    """Serve themes.py's Sudachi analyses from disk for the duration, and store new ones."""
-    from outlook_diff import themes
+    """Serve terms.py's Sudachi analyses from disk for the duration, and store new ones."""
+    from outlook_diff import terms
 
     if not enabled:
         yield
@@ -164,17 +164,17 @@ def analysis_cache(
         try:
             pack = json.loads(data)
             for text, (occurrences, starts, ends, free) in pack["a"].items():
-                analyses[text] = themes.stored_analysis(occurrences, starts, ends, free)
+                analyses[text] = terms.stored_analysis(occurrences, starts, ends, free)
             specificity.update({str(k): float(v) for k, v in pack["s"].items()})
         except (ValueError, KeyError, TypeError):
             store.problems += 1
     if store.problems:
         warn(f"analysis cache {root}: ignored damaged entries; they are recomputed")
-    fresh_analyses, fresh_specificity = themes.use_stored(analyses, specificity)
+    fresh_analyses, fresh_specificity = terms.use_stored(analyses, specificity)
     try:
         yield
     finally:
-        themes.use_stored({}, {}, record=False)
+        terms.use_stored({}, {}, record=False)
         if fresh_analyses or fresh_specificity:
             pack = {
                 "a": {

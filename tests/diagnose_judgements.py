@@ -40,7 +40,6 @@ from outlook_diff.judgements import (  # noqa: E402
     _character_similarity,
     _context,
     _in_group,
-    _tables,
     _term_similarity,
     _tracked,
     _Unit,
@@ -49,6 +48,7 @@ from outlook_diff.judgements import (  # noqa: E402
     identical,
     score_pairs,
 )
+from outlook_diff.stance import _tables  # noqa: E402
 from tests.judgement_labels import half, load  # noqa: E402
 
 
@@ -65,7 +65,7 @@ def _proposition(text: str) -> str:
 
 
 def _lemmas(text: str) -> list[str]:
-    from outlook_diff.themes import _tokenizer
+    from outlook_diff.terms import _tokenizer
 
     content = ("名詞", "動詞", "形容詞", "形状詞")
     return [

@@ -287,7 +287,8 @@ def evaluate_themes(
     labelled term, the share in the right list. `part` picks one half of the labels (by a hash
     of the term), None all of them. "stoplist" counts reported terms that the stoplist names.
     """
-    from outlook_diff.themes import bare_term, fold
+    from outlook_diff.terms import fold
+    from outlook_diff.themes import bare_term
 
     themes = themes or report().themes
     # A list shows an acronym with what it stands for (NSS（国家安全保障戦略）); the term is NSS.

@@ -15,12 +15,13 @@ import pytest
 
 from outlook_diff.compare import Options, compare
 from outlook_diff.editions import load_edition
-from outlook_diff.judgements import _assign, classify, poles, stance
+from outlook_diff.judgements import _assign
 from outlook_diff.model import Edition
 from outlook_diff.normalize import normalize
 from outlook_diff.parse import parse
 from outlook_diff.report import STANCE_CHANGES, Report, Stance
-from outlook_diff.themes import key_terms
+from outlook_diff.stance import classify, poles, stance
+from outlook_diff.terms import key_terms
 from tests.conftest import FakeEmbedder
 
 

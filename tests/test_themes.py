@@ -17,7 +17,8 @@ from outlook_diff.datafiles import data_path
 from outlook_diff.model import Edition
 from outlook_diff.parse import parse
 from outlook_diff.report import Theme, ThemeChanges
-from outlook_diff.themes import bare_term, compare_themes, terms
+from outlook_diff.terms import terms
+from outlook_diff.themes import bare_term, compare_themes
 
 # --- extraction on raw strings ---------------------------------------------------------------
 
@@ -63,7 +64,7 @@ def test_loanwords_and_unknown_katakana_names() -> None:
         "制度",
         "運用",
     ]
-    from outlook_diff.themes import _is_name
+    from outlook_diff.terms import _is_name
 
     assert _is_name("ペゼシュキアン")
 
@@ -365,7 +366,7 @@ def test_context_quotes_are_printed_text_containing_the_term(
     changes: ThemeChanges, editions: tuple[Edition, Edition]
 ) -> None:
     from outlook_diff.datafiles import load_table
-    from outlook_diff.themes import fold, terms
+    from outlook_diff.terms import fold, terms
 
     short_forms = load_table("themes.toml")["extract"]["short_forms"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from outlook_diff import themes, warm
+from outlook_diff import terms, themes, warm
 from outlook_diff.datafiles import data_path
 from outlook_diff.editions import load_edition
 from outlook_diff.model import Edition
@@ -81,11 +81,11 @@ def test_the_decoder_builds_only_the_models_own_types() -> None:
 
 def _clear_theme_caches() -> None:
     for cached in (
-        themes._analyse,
-        themes._terms,
-        themes._specificity,
-        themes._whole_run_words,
-        themes._is_name,
+        terms._analyse,
+        terms._terms,
+        terms._specificity,
+        terms._whole_run_words,
+        terms._is_name,
     ):
         cached.cache_clear()
 
@@ -97,7 +97,7 @@ def test_a_warm_analysis_needs_no_tokenizer(
     _clear_theme_caches()
     with warm.analysis_cache(directory=tmp_path):
         cold = themes.compare_themes(old, new)
-        cold_terms = themes.terms(old.chapters[2].sentences()[0].text)
+        cold_terms = terms.terms(old.chapters[2].sentences()[0].text)
     assert list(tmp_path.rglob("pack-*.json"))
 
     def no_tokenizer() -> object:
@@ -108,10 +108,10 @@ def test_a_warm_analysis_needs_no_tokenizer(
     warnings: list[str] = []
     with warm.analysis_cache(directory=tmp_path, warn=warnings.append):
         assert themes.compare_themes(old, new) == cold
-        assert themes.terms(old.chapters[2].sentences()[0].text) == cold_terms
+        assert terms.terms(old.chapters[2].sentences()[0].text) == cold_terms
     assert warnings == []
     _clear_theme_caches()
     # Outside the context nothing is served from the store any more.
     with pytest.raises(AssertionError, match="tokenized again"):
-        themes.terms("経済安全保障推進法")
+        terms.terms("経済安全保障推進法")
     _clear_theme_caches()
