@@ -410,16 +410,7 @@ def _compared(request: Compared, messages: _Messages) -> Report:
     old, new = request.old, request.new
     # The key is taken before reading and checked again after, so a file edited meanwhile is
     # not stored under the bytes it had before.
-    settings = compare_settings(
-        old_label=request.old_label,
-        new_label=request.new_label,
-        encoding=request.encoding,
-        password=request.password,
-        max_size=request.max_size,
-        backend=request.backend,
-        chapters=request.chapters,
-        cache_dir=request.cache_dir,
-    )
+    settings = compare_settings(request)
     key = key_for(old, new, settings) if request.model is None and request.cache else None
     stored = load_report(key, warn=messages.warn) if key is not None else None
     if stored is not None:

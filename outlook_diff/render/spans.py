@@ -82,35 +82,12 @@ _TOKEN_DIFF_MIN = 0.3
 _REDLINE_MIN = 0.6
 
 
-def _edits(old: Sequence[str], new: Sequence[str]) -> list[tuple[bool, int, int, int, int]]:
-    """Runs of (is_edit, old_start, old_end, new_start, new_end); an equal run of one or two
-    items between two edits is folded into them, so the changes read as phrases replaced."""
-    from rapidfuzz.distance import Indel
-
-    runs: list[tuple[bool, int, int, int, int]] = []
-    ops = Indel.opcodes(old, new)
-    for i, op in enumerate(ops):
-        bridge = op.tag == "equal" and op.src_end - op.src_start < 3 and 0 < i < len(ops) - 1
-        edit = op.tag != "equal" or bridge
-        if runs and runs[-1][0] and edit:
-            runs[-1] = (True, runs[-1][1], op.src_end, runs[-1][3], op.dest_end)
-        else:
-            runs.append((edit, op.src_start, op.src_end, op.dest_start, op.dest_end))
-    return runs
-
-
 def redline(old: str, new: str) -> Cell:
     """The inline character redline of two texts, as kept / deleted / inserted spans."""
-    out: list[Span] = []
-    for edit, a0, a1, b0, b1 in _edits(old, new):
-        if not edit:
-            out.append(Span(old[a0:a1]))
-            continue
-        if a1 > a0:
-            out.append(Span(old[a0:a1], "deleted"))
-        if b1 > b0:
-            out.append(Span(new[b0:b1], "inserted"))
-    return tuple(out)
+    from outlook_diff.redline import pieces
+
+    styles: dict[str, Style] = {"kept": "", "deleted": "deleted", "inserted": "inserted"}
+    return tuple(Span(text, styles[kind]) for kind, text in pieces(old, new))
 
 
 def redline_if_alike(old: str, new: str) -> Cell:
@@ -130,11 +107,13 @@ def side_by_side(
     else the key terms one has and the other lacks."""
     from rapidfuzz.distance import Indel
 
+    from outlook_diff.redline import edit_runs
+
     a, b = _TOKEN.findall(old), _TOKEN.findall(new)
     if Indel.normalized_similarity(a, b) >= _TOKEN_DIFF_MIN:
         left: list[Span] = []
         right: list[Span] = []
-        for edit, a0, a1, b0, b1 in _edits(a, b):
+        for edit, a0, a1, b0, b1 in edit_runs(a, b):
             left.append(Span("".join(a[a0:a1]), "deleted" if edit else ""))
             right.append(Span("".join(b[b0:b1]), "inserted" if edit else ""))
         return _merged(left), _merged(right)
