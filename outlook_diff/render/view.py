@@ -55,7 +55,7 @@ HEADLINE_THEMES = 6  # new and dropped themes named in the headline
 HEADLINE_QUOTE_CHARS = 44
 # Alternatives and best candidates in a card are cut to this: the card's own quotes are whole,
 # and `outlook-diff show ID` prints the candidates whole too.
-OTHER_CHARS = 120
+OTHER_CHARS = 80
 
 
 # --- the view -------------------------------------------------------------------------------
