@@ -430,3 +430,10 @@ def test_markdown_and_html_renderers_do_not_import_rich() -> None:
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_rendering_twice_gives_identical_text(report: Report, fmt: str) -> None:
     assert _render(report, fmt) == _render(report, fmt)
+
+
+def test_lines_do_not_break_inside_a_number_or_a_latin_word() -> None:
+    text = "イランの核プログラムは、2025年10月の国連安保理決議2231号に基づく「スナップバ…"
+    offsets = break_offsets(text, 31)
+    for offset in offsets:
+        assert not (text[offset - 1].isdigit() and text[offset].isdigit()), offsets

@@ -37,7 +37,8 @@ def phrase_ends(text: str) -> frozenset[int]:
         ends.add(at)
     ends.update(i + 1 for i, ch in enumerate(text) if ch == " ")
     ends.discard(len(text))
-    return frozenset(ends)
+    # budoux's model now and then ends a phrase inside a number (…、202 / 5年10月の): not there.
+    return frozenset(i for i in ends if 0 < i < len(text) and not _in_word(text, i))
 
 
 def allowed(text: str, offset: int) -> bool:
@@ -70,6 +71,11 @@ def break_offsets(text: str, width: int) -> list[int]:
         if end <= start:  # one character wider than the cell: it gets a line of its own
             end = start + 1
         best = next((i for i in range(end, start, -1) if i in ends and allowed(text, i)), None)
+        if best is None:  # a phrase wider than the cell: break inside it, not inside a word
+            best = next(
+                (i for i in range(end, start, -1) if allowed(text, i) and not _in_word(text, i)),
+                None,
+            )
         if best is None:
             best = next((i for i in range(end, start, -1) if allowed(text, i)), end)
         offsets.append(best)
@@ -81,3 +87,9 @@ def break_offsets(text: str, width: int) -> list[int]:
         elif start != best:
             offsets[-1] = start
     return offsets
+
+
+def _in_word(text: str, offset: int) -> bool:
+    """Whether `offset` falls inside a Latin word or a number (2025, NATO, 3.5%)."""
+    before, after = text[offset - 1], text[offset]
+    return before.isascii() and after.isascii() and before.isalnum() and after.isalnum()
