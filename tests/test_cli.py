@@ -50,6 +50,35 @@ def test_same_edition_twice_exits_zero_and_says_identical() -> None:
     assert "identical" in result.stderr
     data = json.loads(result.stdout)
     assert {r["status"] for r in data["recommendations"]} == {"kept"}
+    # issue 13: no sentence both dropped and new, no change of any kind
+    assert {j["change"] for j in data["judgements"]} == {"reaffirmed"}
+    assert not any(data["themes"].values())
+    assert {a["status"] for a in data["alignment"]} == {"continued"}
+
+
+def test_labels_and_titles_cannot_inject_markup(tmp_path: Path) -> None:
+    """Issue 13: --old-label / --new-label went into markdown raw (an <img>, a | that broke a
+    table)."""
+    result = run(
+        "2025",
+        "2026",
+        "--old-label",
+        '<img src=x onerror="alert(1)">|a',
+        "--new-label",
+        "**b**|",
+        "--format",
+        "markdown",
+        "--only",
+        "alignment",
+    )
+    assert result.exit_code == EXIT_CHANGED, result.stderr
+    assert not re.search(r"(?<!\\)<img", result.stdout)  # only as text: \<img
+    assert "**b**" not in result.stdout
+    assert "\\<img src=x onerror=\"alert(1)\"\\>\\|a" in result.stdout
+    html = run(
+        "2025", "2026", "--old-label", "<script>x</script>", "--format", "html", "--only", "themes"
+    )
+    assert "<script>" not in html.stdout and "&lt;script&gt;x&lt;/script&gt;" in html.stdout
 
 
 def test_json_output_is_complete_and_deterministic() -> None:

@@ -21,6 +21,7 @@ from outlook_diff.render.spans import Cell
 from outlook_diff.render.view import Card, Side, Table, View
 
 _NONE = "—"
+_PLAIN_ID = re.compile(r"[\w/.\-]+")
 
 
 def render_markdown(view: View) -> str:
@@ -111,7 +112,10 @@ def _spans(cell: Cell) -> str:
         elif span.style in ("strong", "status", "term"):
             out.append(f"**{text.strip()}**" if span.style != "term" else f"**{text}**")
         elif span.style == "code":
-            out.append(f"`{span.text.replace('`', '')}`")
+            # A code span shows an id as typed; one holding anything but word characters and
+            # / . - (a label from an option may) is plain escaped text instead, since a | in a
+            # code span still splits a table cell.
+            out.append(f"`{span.text}`" if _PLAIN_ID.fullmatch(span.text) else text)
         elif span.style == "deleted":
             out.append(f"<del>{text}</del>")
         elif span.style == "inserted":
