@@ -74,7 +74,7 @@ def test_labels_and_titles_cannot_inject_markup(tmp_path: Path) -> None:
     assert result.exit_code == EXIT_CHANGED, result.stderr
     assert not re.search(r"(?<!\\)<img", result.stdout)  # only as text: \<img
     assert "**b**" not in result.stdout
-    assert "\\<img src=x onerror=\"alert(1)\"\\>\\|a" in result.stdout
+    assert '\\<img src=x onerror="alert(1)"\\>\\|a' in result.stdout
     html = run(
         "2025", "2026", "--old-label", "<script>x</script>", "--format", "html", "--only", "themes"
     )

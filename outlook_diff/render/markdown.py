@@ -21,7 +21,7 @@ from outlook_diff.render.spans import Cell
 from outlook_diff.render.view import Card, Side, Table, View
 
 _NONE = "—"
-_PLAIN_ID = re.compile(r"[\w/.\-]+")
+_PLAIN_ID = re.compile(r"[\w/.\- ]+")
 
 
 def render_markdown(view: View) -> str:
