@@ -44,6 +44,19 @@ def _bytes(field: int, value: bytes) -> bytes:
     return _varint(field << 3 | 2) + _varint(len(value)) + value
 
 
+def _joined(fields: Sequence[tuple[int, bytes | memoryview]]) -> bytes:
+    """Length-delimited fields in one copy (the weights are 85 MB; `_bytes` would copy each
+    tensor once more for every message that holds it)."""
+    parts: list[bytes | memoryview] = []
+    for field, value in fields:
+        parts += [
+            _varint(field << 3 | 2),
+            _varint(value.nbytes if isinstance(value, memoryview) else len(value)),
+            value,
+        ]
+    return b"".join(parts)
+
+
 def _str(field: int, value: str) -> bytes:
     return _bytes(field, value.encode())
 
@@ -81,12 +94,10 @@ def from_array(array: npt.NDArray[np.generic], name: str) -> bytes:
     except KeyError:
         raise TypeError(f"tensor {name}: dtype {array.dtype} is not written here") from None
     dims = b"".join(_int(1, d) for d in array.shape)
-    return (
-        dims
-        + _int(2, dtype)
-        + _str(8, name)
-        + _bytes(9, np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).tobytes())
+    raw = (
+        np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).reshape(-1).view(np.uint8)
     )
+    return dims + _int(2, dtype) + _str(8, name) + _joined([(9, raw.data)])
 
 
 def make_tensor_value_info(name: str, elem_type: int, shape: Sequence[int | str]) -> bytes:
@@ -102,17 +113,16 @@ def make_graph(
     outputs: Sequence[bytes],
     initializers: Sequence[bytes],
 ) -> bytes:
-    out = b"".join(_bytes(1, node) for node in nodes) + _str(2, name)
-    out += b"".join(_bytes(5, tensor) for tensor in initializers)
-    out += b"".join(_bytes(11, info) for info in inputs)
-    return out + b"".join(_bytes(12, info) for info in outputs)
+    head = b"".join(_bytes(1, node) for node in nodes) + _str(2, name)
+    tail = b"".join(_bytes(11, info) for info in inputs)
+    tail += b"".join(_bytes(12, info) for info in outputs)
+    return b"".join([head, _joined([(5, tensor) for tensor in initializers]), tail])
 
 
 def make_model(
     graph: bytes, *, opsets: Sequence[tuple[str, int]], producer_name: str, ir_version: int
 ) -> bytes:
     """A serialised ModelProto (what onnx.helper.make_model(...).SerializeToString() gives)."""
-    out = _int(1, ir_version) + _str(2, producer_name) + _bytes(7, graph)
-    return out + b"".join(
-        _bytes(8, _str(1, domain) + _int(2, version)) for domain, version in opsets
-    )
+    head = _int(1, ir_version) + _str(2, producer_name)
+    tail = b"".join(_bytes(8, _str(1, domain) + _int(2, version)) for domain, version in opsets)
+    return b"".join([head, _joined([(7, graph)]), tail])
