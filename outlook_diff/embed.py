@@ -164,8 +164,10 @@ class OnnxE5Embedder:
     """
 
     # Texts CachedEmbedder hands over per call (sorted by length first, so each call pads
-    # little); progress and the cache are updated between calls.
-    preferred_batch = 64
+    # little); progress and the cache are updated between calls. Each call ends with one
+    # worker idle while the other finishes the last ONNX Runtime call (onnx_e5.Encoder):
+    # 64 texts per call took 7 % longer than one call for all 880 texts, 256 about 3 %.
+    preferred_batch = 256
 
     def __init__(
         self,

