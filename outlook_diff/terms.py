@@ -18,7 +18,6 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from pathlib import Path
 from typing import Any, Literal
 
 from outlook_diff.datafiles import load_table
@@ -135,73 +134,50 @@ def _settings() -> _Settings:
 def _tokenizer() -> Any:
     """The Sudachi tokenizer, built once per process (loading the dictionary takes ~0.3 s),
     with the words of data/sudachi_words.toml."""
-    from sudachipy import Config, Dictionary, SplitMode
+    from sudachipy import Dictionary, SplitMode
 
-    user = _user_dictionary()
-    config = Config(user=[str(user)]) if user is not None else None
-    dictionary = Dictionary(dict="core", config=config)
+    dictionary = Dictionary(dict="core")
     # sudachipy 0.7 renamed create() to tokenizer(); 0.6 only has create().
     factory = getattr(dictionary, "tokenizer", None) or dictionary.create
     return factory(mode=SplitMode.C)
 
 
-def _user_dictionary() -> Path | None:
-    """The compiled user dictionary of data/sudachi_words.toml, built into the cache
-    directory on first use (None when the table is empty)."""
-    import hashlib
-    from importlib.metadata import version
-
-    import sudachidict_core
-    import sudachipy
-
-    from outlook_diff.cache import atomic_write, cache_root
-
+@cache
+def _whole_words() -> dict[str, tuple[str, ...]]:
+    """The words of data/sudachi_words.toml (normalised surface → part of speech), which
+    `_raw_words` joins where Sudachi cut them (安全|保障 → 安全保障)."""
     words = load_table("sudachi_words.toml").get("word", [])
-    if not words:
-        return None
-    # A user dictionary word needs the connection ids of its part of speech; sudachipy's
-    # unknown-word table lists them for the noun classes a user word can be.
-    resources = Path(sudachipy.__file__).parent / "resources"
-    ids: dict[str, str] = {}
-    for line in (resources / "unk.def").read_text(encoding="utf-8").splitlines():
-        fields = line.split(",")
-        if len(fields) >= 7:
-            ids.setdefault(",".join(fields[4:7]), fields[1])
-    rows = []
-    for word in words:
-        surface = normalize(str(word["surface"]))
-        pos = str(word["pos"])
-        ids_of = ids[pos]  # a KeyError names a part of speech the table cannot give ids for
-        rows.append(
-            f"{surface},{ids_of},{ids_of},3000,{surface},{pos},*,*,*,"
-            f"{word['reading']},{surface},*,A,*,*,*"
-        )
-    lexicon = "\n".join(rows) + "\n"
-    stamp = f"{lexicon}|sudachipy={version('sudachipy')}|core={version('sudachidict-core')}"
-    digest = hashlib.sha256(stamp.encode("utf-8")).hexdigest()[:16]
-    import tempfile
+    return {
+        normalize(str(w["surface"])): (*str(w["pos"]).split(","), "*", "*", "*")[:6] for w in words
+    }
 
-    directory = cache_root() / "sudachi"
-    target = directory / f"user-{digest}.dic"
-    if target.exists():
-        return target
-    system = Path(sudachidict_core.__file__).parent / "resources" / "system.dic"
-    with tempfile.TemporaryDirectory(prefix="outlook-diff-") as work:
-        source = Path(work) / "words.csv"
-        source.write_text(lexicon, encoding="utf-8")
-        built = Path(work) / "user.dic"
-        sudachipy.sudachipy.build_user_dic(
-            system=str(system), lex=[str(source)], output=str(built), description="outlook-diff"
-        )
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            atomic_write(target, built.read_bytes())
-        except OSError:
-            # A read-only cache: keep this process's copy where the tokenizer can read it.
-            kept = Path(tempfile.mkdtemp(prefix="outlook-diff-")) / target.name
-            kept.write_bytes(built.read_bytes())
-            return kept
-    return target
+
+def _joined(raw: list[_Raw]) -> list[_Raw]:
+    """Consecutive words whose surfaces make one word of the table, as that one word."""
+    whole = _whole_words()
+    if not whole:
+        return raw
+    longest = max(len(w) for w in whole)
+    out: list[_Raw] = []
+    i = 0
+    while i < len(raw):
+        surface, j = raw[i][2], i
+        match = None
+        while len(surface) <= longest:
+            if surface in whole and j > i:
+                match = j
+            if j + 1 >= len(raw) or raw[j + 1][0] != raw[j][1]:
+                break
+            j += 1
+            surface += raw[j][2]
+        if match is None:
+            out.append(raw[i])
+            i += 1
+            continue
+        text = "".join(w[2] for w in raw[i : match + 1])
+        out.append((raw[i][0], raw[match][1], text, whole[text]))
+        i = match + 1
+    return out
 
 
 # --- words ----------------------------------------------------------------------------------
@@ -250,7 +226,7 @@ def _raw_words(text: str) -> list[_Raw]:
                 piece = (last[0], piece[1], text[last[0] : piece[1]], whole[3])
             pieces.append(piece)
         raw.extend(pieces)
-    return raw
+    return _joined(raw)
 
 
 def _role(pos: tuple[str, ...], surface: str, settings: _Settings) -> WordRole:

@@ -45,7 +45,7 @@ def test_compound_also_counts_the_words_inside_it_on_word_boundaries() -> None:
     ]
 
 
-def test_user_dictionary_keeps_words_sudachi_would_cut() -> None:
+def test_words_sudachi_would_cut_are_joined_back() -> None:
     # data/sudachi_words.toml: 安全保障 is one word, so China's 国家安全 (2025 ch5) is not
     # counted inside 国家安全保障戦略; 鄭麗文 is one name, so 鄭主席 folds into her.
     assert "国家安全" not in terms("国家安全保障戦略を改定する。")
