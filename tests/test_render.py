@@ -100,6 +100,12 @@ def test_change_filter_keeps_only_that_kind_and_the_ids(report: Report) -> None:
     assert not dropped.themes.new
 
 
+def test_a_filtered_headline_does_not_say_nothing_changed(report: Report) -> None:
+    headline = build_view(filter_report(report, ("reaffirmed",))).headline
+    assert headline.verdict.startswith("Only what --change reaffirmed selects: 1 items")
+    assert "No changes" not in headline.verdict
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_change_filter_applies_in_every_format(report: Report, fmt: str) -> None:
     text = _render(report, fmt, changes=("reversed",))

@@ -319,7 +319,13 @@ class _Builder:
             if "judgements" not in self._filtered_out()
             else "",
         )
-        if report.has_changes:
+        if report.changes:
+            listed = sum(sum(counts.values()) for counts in summary.values())
+            verdict = (
+                f"Only what --change {','.join(report.changes)} selects: {listed} items "
+                f"from {self.old} to {self.new} (the counts below are of those)."
+            )
+        elif report.has_changes:
             links = summary["alignment"]
             chapters = ", ".join(f"{n} {w}" for w, n in links.items() if n)
             stance = sum(1 for j in report.judgements if j.change in STANCE_CHANGES)
