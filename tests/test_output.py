@@ -459,3 +459,23 @@ def test_sigterm_while_the_report_is_written_leaves_no_temporary_file(tmp_path: 
     finally:
         signal.signal(signal.SIGTERM, previous)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_tall_table_on_a_terminal_goes_through_the_pager(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shlex
+
+    seen = tmp_path / "paged.txt"
+    pager = f"import sys; open({str(seen)!r}, 'w').write(sys.stdin.read())"
+    monkeypatch.setenv("PAGER", f"{shlex.quote(sys.executable)} -c {shlex.quote(pager)}")
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    monkeypatch.setattr(shutil, "get_terminal_size", lambda: os.terminal_size((80, 5)))
+    output.emit("line\n" * 3, None, page=True)  # fits the screen: printed, not paged
+    assert not seen.exists()
+    output.emit("line\n" * 50, None, page=True)
+    assert seen.read_text() == "line\n" * 50
+    seen.unlink()
+    output.emit("line\n" * 50, None, page=False)  # --no-pager
+    assert not seen.exists()
