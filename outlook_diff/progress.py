@@ -23,9 +23,9 @@ class Messages(Protocol):
 PROGRESS_MIN_TEXTS = 17
 
 
-# About how many texts a second the bundled model embeds on two cores (measured by the bench),
-# for the one line a first run prints.
-TEXTS_PER_SECOND = 35
+# About how many texts a second the bundled model embeds on two cores, load included (the bench
+# measured 72 on a quiet machine, a little less with a cold cache), for the first-run line.
+TEXTS_PER_SECOND = 60
 
 
 @contextmanager

@@ -430,7 +430,7 @@ def test_a_first_run_says_once_what_it_embeds() -> None:
         progress(0, 880)
         progress(440, 880)
     assert notes.lines == [
-        "embedding 880 texts once with the model (about 25 s); later runs use the cache"
+        "embedding 880 texts once with the model (about 15 s); later runs use the cache"
     ]
     notes.quiet = True
     with embedding_progress(notes) as progress:
