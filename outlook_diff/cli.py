@@ -22,8 +22,8 @@ import typer
 from typer.core import TyperGroup
 
 from outlook_diff import __version__
-from outlook_diff.editions import DEFAULT_MAX_SIZE_MB
 from outlook_diff.errors import OutlookDiffError, interrupted_exit_code
+from outlook_diff.limits import DEFAULT_MAX_SIZE_MB, check_width, validate_max_size
 from outlook_diff.output import check_output as _check_output
 from outlook_diff.output import emit as _emit
 from outlook_diff.output import same_file as _same_file
@@ -239,7 +239,6 @@ def _guard(debug: bool) -> Iterator[None]:
 
 def _load(spec: str, label: str | None, request: Compared, messages: _Messages) -> Any:
     from outlook_diff.editions import load_edition
-    from outlook_diff.read import validate_max_size
 
     edition = load_edition(
         spec,
@@ -253,16 +252,6 @@ def _load(spec: str, label: str | None, request: Compared, messages: _Messages) 
     for warning in edition.warnings:
         messages.warn(f"{spec}: {warning}")
     return edition
-
-
-def check_width(width: int | None) -> int | None:
-    """--width within what a table can be drawn at (and drawn in bounded time)."""
-    if width is not None and not MIN_WIDTH <= width <= MAX_WIDTH:
-        raise OutlookDiffError(f"--width must be between {MIN_WIDTH} and {MAX_WIDTH}, not {width}")
-    return width
-
-
-MIN_WIDTH, MAX_WIDTH = 40, 1000
 
 
 # -- commands ---------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from outlook_diff.backends import EmbedChoice
 from outlook_diff.judgements import JudgementRules
 from outlook_diff.model import Edition
 from outlook_diff.recommendations import RecommendationRules
-from outlook_diff.report import EditionSummary, Report, ThemeChanges
+from outlook_diff.report import EditionSummary, Report, numbered
 
 if TYPE_CHECKING:
     import numpy as np
@@ -141,58 +141,52 @@ def compare(
 
     alignment = align(old, new, batch)
     tracked = compare_judgements(old, new, alignment, batch, options.judgements)
-    recommendations = tuple(
-        replace(fate, id=f"R{k}")
-        for k, fate in enumerate(
-            compare_recommendations(old, new, alignment, batch, options.recommendations), 1
-        )
-    )
-    titles = tuple((c.id, c.title) for c in (*old.chapters, *new.chapters))
+    recommendations = compare_recommendations(old, new, alignment, batch, options.recommendations)
     # A chapter dropped (or new) whole carries its judgements on its alignment row.
     unaligned = dict(tracked.unaligned)
     links = tuple(
         replace(
             link,
-            id=f"A{k}",
             judgements=tuple(q for c in (*link.old, *link.new) for q in unaligned.get(c, ())),
         )
-        for k, link in enumerate(alignment.links, 1)
+        for link in alignment.links
     )
-    summaries = EditionSummary(**old.summary()), EditionSummary(**new.summary())
-
-    if not options.chapters:
-        return Report(
-            old=summaries[0],
-            new=summaries[1],
+    selected = select_chapters(old, new, alignment, options.chapters) if options.chapters else None
+    if selected is None:
+        themes = compare_themes(old, new)
+    else:
+        old_ids = {c.id for c in old.chapters if c.id in selected}
+        new_ids = {c.id for c in new.chapters if c.id in selected}
+        themes = compare_themes(old, new, old_chapters=old_ids, new_chapters=new_ids)
+    # Ids are given on the whole report, so a chapter selection shows the same A/R ids.
+    report = numbered(
+        Report(
+            old=EditionSummary(**old.summary()),
+            new=EditionSummary(**new.summary()),
             alignment=links,
             judgements=tracked.judgements,
-            themes=compare_themes(old, new),
+            themes=themes,
             recommendations=recommendations,
-            chapter_titles=titles,
+            chapter_titles=tuple((c.id, c.title) for c in (*old.chapters, *new.chapters)),
             forecasts=tracked.forecasts,
         )
-
-    selected = select_chapters(old, new, alignment, options.chapters)
-    old_ids = {c.id for c in old.chapters if c.id in selected}
-    new_ids = {c.id for c in new.chapters if c.id in selected}
-    themes: ThemeChanges = compare_themes(old, new, old_chapters=old_ids, new_chapters=new_ids)
-    return Report(
-        old=summaries[0],
-        new=summaries[1],
-        alignment=tuple(link for link in links if selected.intersection((*link.old, *link.new))),
-        judgements=tuple(j for j in tracked.judgements if touches(j, selected)),
+    )
+    if selected is None:
+        return report
+    return replace(
+        report,
+        alignment=tuple(a for a in report.alignment if selected.intersection((*a.old, *a.new))),
+        judgements=tuple(j for j in report.judgements if touches(j, selected)),
         forecasts=tuple(
             f
-            for f in tracked.forecasts
+            for f in report.forecasts
             if f.old.chapter in selected or (f.evidence and f.evidence.chapter in selected)
         ),
-        themes=themes,
         recommendations=tuple(
             r
-            for r in recommendations
+            for r in report.recommendations
             if any(ref is not None and ref.chapter in selected for ref in (r.old, r.new))
         ),
-        chapter_titles=titles,
         filters=tuple(options.chapters),
     )
 

@@ -13,10 +13,8 @@ from pathlib import Path
 
 from outlook_diff.datafiles import data_path, load_table
 from outlook_diff.errors import OutlookDiffError
+from outlook_diff.limits import DEFAULT_MAX_SIZE
 from outlook_diff.model import Edition
-
-DEFAULT_MAX_SIZE_MB = 64  # --max-size, for every command that reads an edition
-DEFAULT_MAX_SIZE = DEFAULT_MAX_SIZE_MB * 1024 * 1024
 
 
 @dataclass(frozen=True)

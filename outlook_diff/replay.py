@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from outlook_diff.editions import DEFAULT_MAX_SIZE_MB
+from outlook_diff.limits import DEFAULT_MAX_SIZE_MB, check_width
 
 # The subcommands, in the order `--help` lists them (cli.py reads them from here).
 COMMANDS = ("compare", "show", "chapters", "align", "editions")
@@ -241,8 +241,7 @@ def _answer(request: Request) -> int | None:
     from outlook_diff.render import Screen, ViewSettings, default_limit, render
     from outlook_diff.render.filters import parse_changes
 
-    if request.width is not None and not 40 <= request.width <= 1000:
-        return None  # the full command says what is wrong
+    check_width(request.width)  # an error here: the full command says it
     text = render(
         report,
         request.format,

@@ -59,6 +59,19 @@ def _rates(chapter: Chapter) -> dict[str, float]:
 
 def chapter_topics(chapter: Chapter) -> tuple[str, ...]:
     """Topic keys a chapter touches, from its own title and text, in the table's order."""
+    return _topic_keys(chapter, about=False)
+
+
+def chapter_subjects(chapter: Chapter) -> tuple[str, ...]:
+    """Topic keys a chapter is *about*: its most frequent topic, a topic its title names that
+    is also a large share of its text, and `overview` for front matter."""
+    return _topic_keys(chapter, about=True)
+
+
+def _topic_keys(chapter: Chapter, *, about: bool) -> tuple[str, ...]:
+    """The rules of data/topics.toml: a chapter *touches* a topic its title names or whose rate
+    is high in absolute terms and against the top one; it is *about* its top topic, or one its
+    title names that is also a large share of the top rate."""
     title = normalize(chapter.title)
     rates = _rates(chapter)
     top = max(rates.values(), default=0.0)
@@ -66,30 +79,12 @@ def chapter_topics(chapter: Chapter) -> tuple[str, ...]:
     found: list[str] = []
     for topic in topics():
         rate = rates[topic.key]
-        if (
-            (topic.front_matter and chapter.kind == "front")
-            or any(k in title for k in topic.keywords)
-            or (rate >= min_rate and rate >= min_share * top)
-        ):
-            found.append(topic.key)
-    return tuple(found)
-
-
-def chapter_subjects(chapter: Chapter) -> tuple[str, ...]:
-    """Topic keys a chapter is *about*: its most frequent topic, a topic its title names that
-    is also a large share of its text, and `overview` for front matter."""
-    title = normalize(chapter.title)
-    rates = _rates(chapter)
-    top = max(rates.values(), default=0.0)
-    _, min_share = _thresholds()
-    found: list[str] = []
-    for topic in topics():
-        rate = rates[topic.key]
-        if (
-            (topic.front_matter and chapter.kind == "front")
-            or (top > 0 and rate == top)
-            or (any(k in title for k in topic.keywords) and rate >= min_share * top)
-        ):
+        titled = any(k in title for k in topic.keywords)
+        if about:
+            main = (top > 0 and rate == top) or (titled and rate >= min_share * top)
+        else:
+            main = titled or (rate >= min_rate and rate >= min_share * top)
+        if main or (topic.front_matter and chapter.kind == "front"):
             found.append(topic.key)
     return tuple(found)
 

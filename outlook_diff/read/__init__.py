@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from outlook_diff.errors import OutlookDiffError
+from outlook_diff.limits import DEFAULT_MAX_SIZE, MAX_SIZE_LIMIT_MB, validate_max_size
 from outlook_diff.read.html import extract_html_text
 from outlook_diff.read.pdf import extract_pdf_text
 from outlook_diff.read.text import decode_text, head_text
@@ -36,11 +37,6 @@ __all__ = [
     "sniff_kind",
     "validate_max_size",
 ]
-
-DEFAULT_MAX_SIZE = 64 * 1024 * 1024
-# The largest --max-size accepted: a file is held in memory with its decoded text, and the
-# tool promises to stay within 1 GiB.
-MAX_SIZE_LIMIT_MB = 256
 
 
 @dataclass(frozen=True)
@@ -61,15 +57,6 @@ class SourceText:
 
 
 Kind = Literal["text", "pdf", "html"]
-
-
-def validate_max_size(mb: int) -> int:
-    """The `--max-size` value in bytes, or a one-line error when it is not a sensible size."""
-    if not 1 <= mb <= MAX_SIZE_LIMIT_MB:
-        raise OutlookDiffError(
-            f"--max-size must be between 1 and {MAX_SIZE_LIMIT_MB} (MB), not {mb}"
-        )
-    return mb * 1024 * 1024
 
 
 def read_source(
