@@ -143,21 +143,21 @@ def _tokenizer() -> Any:
 
 
 @cache
-def _whole_words() -> dict[str, tuple[str, ...]]:
+def _whole_words() -> tuple[dict[str, tuple[str, ...]], int]:
     """The words of data/sudachi_words.toml (normalised surface → part of speech), which
-    `_raw_words` joins where Sudachi cut them (安全|保障 → 安全保障)."""
+    `_raw_words` joins where Sudachi cut them (安全|保障 → 安全保障), and the longest's length."""
     words = load_table("sudachi_words.toml").get("word", [])
-    return {
+    whole = {
         normalize(str(w["surface"])): (*str(w["pos"]).split(","), "*", "*", "*")[:6] for w in words
     }
+    return whole, max(map(len, whole), default=0)
 
 
 def _joined(raw: list[_Raw]) -> list[_Raw]:
     """Consecutive words whose surfaces make one word of the table, as that one word."""
-    whole = _whole_words()
+    whole, longest = _whole_words()
     if not whole:
         return raw
-    longest = max(len(w) for w in whole)
     out: list[_Raw] = []
     i = 0
     while i < len(raw):
